@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tollgate.db import Base, UTCDateTime
+
+
+class ServerKey(Base):
+    """Server-wide secrets generated on first start (JWT signing key, secret pepper)."""
+
+    __tablename__ = "server_key"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(256))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ApiClient(Base):
+    __tablename__ = "api_client"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(128))
+    secret_generation: Mapped[int] = mapped_column(Integer, default=1)
+    reliance_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # None: follow the server mode's default (on in sandbox, off in live).
+    auto_approve: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class RefreshFamily(Base):
+    """All refresh tokens descending from one login; reuse of a retired token revokes the family."""
+
+    __tablename__ = "refresh_family"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_client.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class RefreshToken(Base):
+    __tablename__ = "refresh_token"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    family_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("refresh_family.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

@@ -1,0 +1,279 @@
+"""Clients, secrets and tokens: every decision about who the caller is."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from tollgate.auth.models import ApiClient, RefreshFamily, RefreshToken, ServerKey
+from tollgate.config import Settings
+from tollgate.errors import AuthenticationFailed
+from tollgate.kit.ids import new_uuid
+
+JWT_ALGORITHM = "HS256"
+SIGNING_KEY = "jwt_signing_key"
+PEPPER_KEY = "client_secret_pepper"
+
+# A time, or a client's clock: tokens live on the time of the client they belong to (sandbox clocks).
+ClientNow = datetime | Callable[[uuid.UUID], datetime]
+
+
+def _at(now: ClientNow, client_pk: uuid.UUID) -> datetime:
+    return now(client_pk) if callable(now) else now
+
+
+@dataclass(frozen=True)
+class Keys:
+    signing_key: bytes
+    pepper: bytes
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The authenticated API client a request acts for."""
+
+    id: uuid.UUID
+    client_id: str
+    name: str
+    reliance_enabled: bool
+    auto_approve: bool | None
+
+
+@dataclass(frozen=True)
+class IssuedCredentials:
+    client_id: str
+    client_secret: str
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    access_expires_at: datetime
+    refresh_token: str
+    refresh_expires_at: datetime
+    issued_at: datetime
+
+
+def _stored_key(session: Session, name: str, now: datetime) -> str:
+    existing = session.get(ServerKey, name)
+    if existing is not None:
+        return existing.value
+    value = secrets.token_urlsafe(48)
+    try:
+        with session.begin_nested():
+            session.add(ServerKey(name=name, value=value, created_at=now))
+    except IntegrityError:
+        # Another process created it first; use theirs.
+        row = session.get(ServerKey, name)
+        assert row is not None
+        return row.value
+    return value
+
+
+def load_keys(session: Session, settings: Settings, now: datetime) -> Keys:
+    """Keys from the environment when given, otherwise generated once and kept in the database."""
+    signing = settings.signing_key or _stored_key(session, SIGNING_KEY, now)
+    pepper = _stored_key(session, PEPPER_KEY, now)
+    return Keys(signing_key=signing.encode(), pepper=pepper.encode())
+
+
+def hash_secret(keys: Keys, secret: str) -> str:
+    return hmac.new(keys.pepper, secret.encode(), hashlib.sha256).hexdigest()
+
+
+def _sha256(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- clients
+
+
+def create_client(
+    session: Session, keys: Keys, now: datetime, *, name: str, reliance: bool = False
+) -> IssuedCredentials:
+    secret = secrets.token_urlsafe(32)
+    client = ApiClient(
+        id=new_uuid(),
+        client_id=str(new_uuid()),
+        name=name,
+        secret_hash=hash_secret(keys, secret),
+        secret_generation=1,
+        reliance_enabled=reliance,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(client)
+    session.flush()
+    return IssuedCredentials(client_id=client.client_id, client_secret=secret)
+
+
+def get_client_by_name(session: Session, name: str) -> ApiClient | None:
+    return session.scalars(select(ApiClient).where(ApiClient.name == name)).one_or_none()
+
+
+def get_client_by_client_id(session: Session, client_id: str) -> ApiClient | None:
+    return session.scalars(select(ApiClient).where(ApiClient.client_id == client_id)).one_or_none()
+
+
+def list_clients(session: Session) -> list[ApiClient]:
+    return list(session.scalars(select(ApiClient).order_by(ApiClient.created_at, ApiClient.name)))
+
+
+def rotate_secret(session: Session, keys: Keys, now: datetime, client: ApiClient) -> IssuedCredentials:
+    """New secret; the old one stops working and every token of the client is revoked."""
+    secret = secrets.token_urlsafe(32)
+    client.secret_hash = hash_secret(keys, secret)
+    client.secret_generation += 1
+    client.updated_at = now
+    session.execute(
+        update(RefreshFamily)
+        .where(RefreshFamily.client_pk == client.id, RefreshFamily.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    session.flush()
+    return IssuedCredentials(client_id=client.client_id, client_secret=secret)
+
+
+def set_reliance(session: Session, client: ApiClient, enabled: bool, now: datetime) -> None:
+    client.reliance_enabled = enabled
+    client.updated_at = now
+
+
+# ---------------------------------------------------------------- tokens
+
+
+def _mint(
+    session: Session, keys: Keys, settings: Settings, now: datetime, client: ApiClient, family: RefreshFamily
+) -> TokenPair:
+    access_exp = now + timedelta(seconds=settings.access_token_ttl_seconds)
+    claims = {
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "sub": str(client.id),
+        "iat": int(now.timestamp()),
+        "nbf": int(now.timestamp()),
+        "exp": int(access_exp.timestamp()),
+        "jti": str(new_uuid()),
+        "gen": client.secret_generation,
+        "fam": str(family.id),
+        "typ": "access",
+    }
+    access = jwt.encode(claims, keys.signing_key, algorithm=JWT_ALGORITHM)
+    refresh_exp = min(now + timedelta(seconds=settings.refresh_token_ttl_seconds), family.expires_at)
+    refresh = "rt_" + secrets.token_urlsafe(32)
+    session.add(
+        RefreshToken(
+            id=new_uuid(),
+            family_id=family.id,
+            token_hash=_sha256(refresh),
+            created_at=now,
+            expires_at=refresh_exp,
+        )
+    )
+    session.flush()
+    return TokenPair(access, access_exp.replace(microsecond=0), refresh, refresh_exp, now)
+
+
+def issue_tokens(
+    session: Session, keys: Keys, settings: Settings, now: ClientNow, *, client_id: str, client_secret: str
+) -> TokenPair:
+    client = get_client_by_client_id(session, client_id)
+    presented = hash_secret(keys, client_secret)
+    # Compare even for unknown ids so the answer takes the same time either way.
+    expected = client.secret_hash if client is not None else "0" * 64
+    if not hmac.compare_digest(presented, expected) or client is None:
+        raise AuthenticationFailed()
+    now = _at(now, client.id)
+    family = RefreshFamily(
+        id=new_uuid(),
+        client_pk=client.id,
+        created_at=now,
+        expires_at=now + timedelta(seconds=settings.refresh_family_max_age_seconds),
+    )
+    session.add(family)
+    session.flush()
+    return _mint(session, keys, settings, now, client, family)
+
+
+class RefreshReuse(AuthenticationFailed):
+    """A retired refresh token was presented; its family has been revoked (and must stay revoked)."""
+
+    keeps_changes = True
+
+
+def refresh_tokens(
+    session: Session, keys: Keys, settings: Settings, now: ClientNow, *, refresh_token: str
+) -> TokenPair:
+    row = session.scalars(
+        select(RefreshToken).where(RefreshToken.token_hash == _sha256(refresh_token)).with_for_update()
+    ).one_or_none()
+    if row is None:
+        raise AuthenticationFailed()
+    family = session.get(RefreshFamily, row.family_id, with_for_update=True)
+    assert family is not None
+    now = _at(now, family.client_pk)
+    if family.revoked_at is not None or family.expires_at <= now or row.expires_at <= now:
+        raise AuthenticationFailed()
+    if row.used_at is not None:
+        family.revoked_at = now
+        session.flush()
+        raise RefreshReuse()
+    client = session.get(ApiClient, family.client_pk)
+    if client is None:
+        raise AuthenticationFailed()
+    row.used_at = now
+    return _mint(session, keys, settings, now, client, family)
+
+
+def authenticate(session: Session, keys: Keys, settings: Settings, now: ClientNow, token: str) -> Caller:
+    try:
+        claims = jwt.decode(
+            token,
+            keys.signing_key,
+            algorithms=[JWT_ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            # Times are checked below against the client's clock (sandbox clocks), not the wall clock.
+            options={
+                "require": ["exp", "iat", "iss", "aud", "sub", "jti", "gen", "fam"],
+                "verify_exp": False,
+                "verify_iat": False,
+                "verify_nbf": False,
+            },
+            leeway=0,
+        )
+        client_pk = uuid.UUID(str(claims["sub"]))
+        family_id = uuid.UUID(str(claims["fam"]))
+    except (jwt.PyJWTError, ValueError, TypeError) as exc:
+        raise AuthenticationFailed() from exc
+    if claims.get("typ") != "access":
+        raise AuthenticationFailed()
+    if int(claims["exp"]) <= int(_at(now, client_pk).timestamp()):
+        raise AuthenticationFailed()
+    row = session.execute(
+        select(ApiClient, RefreshFamily.revoked_at)
+        .join(RefreshFamily, RefreshFamily.client_pk == ApiClient.id)
+        .where(ApiClient.id == client_pk, RefreshFamily.id == family_id)
+    ).one_or_none()
+    if row is None:
+        raise AuthenticationFailed()
+    client, revoked_at = row
+    if revoked_at is not None or client.secret_generation != claims["gen"]:
+        raise AuthenticationFailed()
+    return Caller(
+        id=client.id,
+        client_id=client.client_id,
+        name=client.name,
+        reliance_enabled=client.reliance_enabled,
+        auto_approve=client.auto_approve,
+    )

@@ -1,0 +1,88 @@
+"""Settings: one object, read once from ``TOLLGATE_*`` environment variables."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Mode(StrEnum):
+    SANDBOX = "sandbox"
+    LIVE = "live"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TOLLGATE_", extra="ignore")
+
+    database_url: str = "sqlite:///./var/tollgate.db"
+    public_base_url: str = "http://127.0.0.1:8000"
+    mode: Mode = Mode.SANDBOX
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    access_token_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    # A refresh-token family can be rotated, but never beyond this age from the first login.
+    refresh_family_max_age_seconds: int = Field(default=30 * 24 * 3600, gt=0)
+    # HS256 key for access tokens. Generated and stored in the database on first start when absent.
+    signing_key: str | None = None
+    jwt_audience: str = "tollgate-api"
+
+    # Uploaded files: a local directory unless an S3 bucket is configured.
+    storage_dir: str = "var/files"
+    s3_bucket: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    s3_prefix: str = ""
+    # Upload limits.
+    upload_max_file_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    upload_max_files: int = Field(default=20, gt=0)
+    upload_max_pixels: int = Field(default=50_000_000, gt=0)
+    upload_max_pdf_pages: int = Field(default=50, gt=0)
+    # Automated checks.
+    min_image_short_side: int = Field(default=600, ge=0)
+    # None: on in sandbox mode, off in live mode (per-client settings override).
+    auto_approve: bool | None = None
+    tos_text: str = (
+        "By accepting, you agree that the information and documents you provide are true and complete, "
+        "that they may be used to verify your identity and, for a business, its owners and directors, "
+        "and that you will tell us when they change."
+    )
+    # Run a job worker inside `tollgate serve`.
+    serve_worker: bool = True
+
+    # Database pool sizing (ignored for SQLite).
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+
+    # Webhooks (docs/webhooks.md): per-request timeout, and the delays in seconds between attempts, one
+    # list per mode; each delay is stretched or shrunk at random by up to ``webhook_retry_jitter``.
+    webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    webhook_retry_schedule_live: list[float] = [30, 120, 600, 1800, 3600, 10800, 21600, 43200, 86400, 86400]
+    webhook_retry_schedule_sandbox: list[float] = [5, 15, 30, 60, 120, 300]
+    webhook_retry_jitter: float = Field(default=0.2, ge=0, lt=1)
+    # The longest Retry-After (429 / 503) honoured as given; longer ones are cut to this.
+    webhook_max_retry_after_seconds: float = Field(default=24 * 3600, gt=0)
+    # How long the previous secret keeps signing after a rotation, unless the rotation says otherwise.
+    webhook_secret_grace_seconds: int = Field(default=24 * 3600, ge=0)
+
+    @property
+    def jwt_issuer(self) -> str:
+        return self.public_base_url.rstrip("/")
+
+    @property
+    def sandbox(self) -> bool:
+        return self.mode is Mode.SANDBOX
+
+    @property
+    def var_dir(self) -> Path:
+        return Path("var")
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, Uuid
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from tollgate.db import Base, JSONType, UTCDateTime
+
+
+class CustomerCounter(Base):
+    """How many customers of one type a client has; the next customer takes ``total + 1`` as its seq."""
+
+    __tablename__ = "customer_counter"
+
+    client_pk: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_client.id", ondelete="CASCADE"), primary_key=True
+    )
+    type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+    __table_args__ = (UniqueConstraint("client_pk", "type", "seq"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_client.id", ondelete="CASCADE"))
+    type: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(Integer)
+    api_version: Mapped[int] = mapped_column(Integer, default=2)
+    verification_type: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(32))
+
+    email: Mapped[str] = mapped_column(String(254))
+    phone: Mapped[str] = mapped_column(String(20))
+    # country_of_residence (individual) or country_of_incorporation (business)
+    country: Mapped[str] = mapped_column(String(3))
+    first_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    last_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    business_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+    tos_policies_value: Mapped[str] = mapped_column(String(36))
+    tos_accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    tos_accepted_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    tos_accepted_user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
+
+    # The request body as received, and the client's own metadata, kept verbatim.
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    meta_data: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+
+    # When a reviewer (or the auto-approval policy) approved the company itself; parties may still be pending.
+    company_approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Fin's rejection_reason structure for the current decision; null until a rejection exists.
+    rejection_reason: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_status_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    parties: Mapped[list[AssociatedParty]] = relationship(
+        back_populates="customer", order_by="AssociatedParty.position", cascade="all, delete-orphan"
+    )
+
+
+class AssociatedParty(Base):
+    __tablename__ = "associated_party"
+    __table_args__ = (Index("ix_associated_party_customer_position", "customer_id", "position", unique=True),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(16), default="INDIVIDUAL")
+    email: Mapped[str] = mapped_column(String(254))
+    first_name: Mapped[str] = mapped_column(String(255))
+    last_name: Mapped[str] = mapped_column(String(255))
+    ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    roles: Mapped[list[str]] = mapped_column(JSONType)
+    ownership_percent: Mapped[float | None] = mapped_column(Numeric(7, 4, asdecimal=False), nullable=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+
+    verification_status: Mapped[str] = mapped_column(String(16))
+    reason_for_customer: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    reason_for_developer: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    verification_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    customer: Mapped[Customer] = relationship(back_populates="parties")

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import JSONResponse
+
+from tollgate.auth.deps import Principal
+from tollgate.customers import present, service
+from tollgate.customers.business_schemas import BusinessCustomerCreate
+from tollgate.customers.enums import CustomerType
+from tollgate.customers.schemas import (
+    CreatedIds,
+    CustomerDetailRead,
+    CustomerListRead,
+    IndividualCreated,
+    IndividualCustomerCreate,
+)
+from tollgate.errors import Dialect, speaks
+from tollgate.http_docs import (
+    AUTH_401,
+    FIELD_MAP_400,
+    NOT_FOUND_404,
+    VALIDATION_422,
+    MessageBody,
+    StatusMessageBody,
+    responses,
+)
+from tollgate.kit.pagination import pagination
+from tollgate.runtime import RuntimeDep, SessionDep
+from tollgate.verification import rfi
+
+router = APIRouter(tags=["Customers"])
+
+
+@router.post(
+    "/v2/customers/individual",
+    response_model=IndividualCreated,
+    responses=responses(
+        AUTH_401, VALIDATION_422, (423, MessageBody, "RELIANCE is not available for your client")
+    ),
+)
+@speaks(Dialect.STANDARD)
+def create_individual(
+    body: IndividualCustomerCreate, caller: Principal, runtime: RuntimeDep, session: SessionDep
+) -> JSONResponse:
+    """Create an individual customer (KYC). It starts INCOMPLETE."""
+    raw = body.model_dump(mode="json", exclude_unset=True)
+    customer = service.create_individual(session, caller, runtime.now_for(caller.id, session), body, raw)
+    url = present.tos_url(runtime.settings.public_base_url, customer)
+    return JSONResponse({"data": {"customer_id": str(customer.id), "tos_policies_url": url}})
+
+
+@router.post(
+    "/v2/customers/business",
+    status_code=201,
+    response_model=CreatedIds,
+    responses=responses(
+        FIELD_MAP_400,
+        AUTH_401,
+        (423, StatusMessageBody, "RELIANCE is not available for your client"),
+        (500, StatusMessageBody, "Internal server error"),
+    ),
+)
+@speaks(Dialect.FIELD_MAP)
+def create_business(
+    body: BusinessCustomerCreate, caller: Principal, runtime: RuntimeDep, session: SessionDep
+) -> JSONResponse:
+    """Create a business customer (KYB) with its associated parties.
+
+    It starts INCOMPLETE; each party INITIATED."""
+    raw = body.model_dump(mode="json", exclude_unset=True)
+    customer = service.create_business(session, caller, runtime.now_for(caller.id, session), body, raw)
+    url = present.tos_url(runtime.settings.public_base_url, customer)
+    return JSONResponse({"customer_id": str(customer.id), "tos_policies_url": url}, status_code=201)
+
+
+@router.get("/v2/customers", response_model=CustomerListRead, responses=responses(AUTH_401, VALIDATION_422))
+@speaks(Dialect.STANDARD)
+def list_customers(
+    caller: Principal,
+    runtime: RuntimeDep,
+    session: SessionDep,
+    type: Annotated[CustomerType, Query(description="Filter customers by type")],
+    per_page: Annotated[int, Query(ge=1, le=512, description="Number of items to return per page")] = 10,
+    current_page: Annotated[int, Query(ge=1, le=10_000_000, description="The page number to retrieve")] = 1,
+) -> JSONResponse:
+    """Customers of one type, newest first."""
+    result = service.list_customers(session, caller, type, page=current_page, per_page=per_page)
+    base = runtime.settings.public_base_url
+    body = {
+        "data": {
+            "pagination": pagination(current_page, per_page, result.total).model_dump(),
+            "customers": [present.list_item(c, base) for c in result.customers],
+        }
+    }
+    return JSONResponse(body)
+
+
+@router.get(
+    "/v2/customers/{customer_id}",
+    response_model=CustomerDetailRead,
+    responses=responses(AUTH_401, NOT_FOUND_404, VALIDATION_422),
+)
+@speaks(Dialect.STANDARD)
+def get_customer(
+    customer_id: uuid.UUID, caller: Principal, runtime: RuntimeDep, session: SessionDep
+) -> JSONResponse:
+    """One customer with its associated parties, rejection reason and open requests for information."""
+    customer = service.get_customer(session, caller, customer_id)
+    entries = rfi.render_all(rfi.open_rfis(session, customer.id))
+    return JSONResponse({"data": present.detail(customer, runtime.settings.public_base_url, entries)})

@@ -1,0 +1,215 @@
+"""The error tree and the one handler that renders Fin's body shapes.
+
+Fin's error bodies are not uniform: each endpoint speaks one *dialect* (see DOMAIN.md section 3). Code raises
+the same exceptions everywhere; the handler looks up the matched route's dialect and renders accordingly.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
+
+VALIDATION_MESSAGE = "Validation failed"
+
+
+class Dialect(StrEnum):
+    # 422 {message, errors: [{path: msg}]}, 423/500 {message}
+    STANDARD = "standard"
+    # 400 {status, message: "Validation failed", data: {path: msg}}, 423/500 {status, message}
+    FIELD_MAP = "field_map"
+    # V2 individual attach: 400 {status, message} for unparseable bodies, 403/409 {error: {code, message}},
+    # 422 {message, errors}
+    ATTACH_INDIVIDUAL = "attach_individual"
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def speaks(dialect: Dialect) -> Callable[[F], F]:
+    """Declare the error dialect of an endpoint function."""
+
+    def mark(fn: F) -> F:
+        fn.__tollgate_dialect__ = dialect  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+class TollgateError(Exception):
+    status_code = 500
+    message = "Internal server error"
+    # True when the transaction's changes must be committed even though the request fails
+    # (e.g. revoking a refresh-token family on reuse).
+    keeps_changes = False
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.message)
+        if message is not None:
+            self.message = message
+
+
+class AuthenticationFailed(TollgateError):
+    status_code = 401
+    message = "Authentication failed"
+
+
+class NotFound(TollgateError):
+    status_code = 404
+    message = "Resource not found"
+
+
+class Forbidden(TollgateError):
+    status_code = 403
+    message = "Customer is not eligible for this operation"
+    code = "forbidden"
+
+
+class Conflict(TollgateError):
+    status_code = 409
+    message = "An attach request is already in progress for this customer"
+    code = "conflict"
+
+
+class Locked(TollgateError):
+    status_code = 423
+
+
+class PayloadTooLarge(TollgateError):
+    status_code = 413
+    message = "Payload too large"
+
+
+class MalformedBody(TollgateError):
+    status_code = 400
+    message = "Malformed request body"
+
+
+FieldErrors = Sequence[tuple[str, str]]
+
+
+class ValidationFailed(TollgateError):
+    """One or more fields are invalid. ``errors`` pairs a field path with its message."""
+
+    status_code = 422
+    message = VALIDATION_MESSAGE
+
+    def __init__(self, errors: Iterable[tuple[str, str]], message: str | None = None) -> None:
+        super().__init__(message)
+        self.errors: list[tuple[str, str]] = list(errors)
+
+
+def field_path(loc: Sequence[int | str]) -> str:
+    """``("body", "associated_parties", 0, "basic_info", "dob")``
+    -> ``associated_parties[0].basic_info.dob``."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            # pydantic labels union / function branches with their type names; they are not fields.
+            if "[" in part or part.startswith("function-"):
+                continue
+            out += f".{part}" if out else part
+    return out or "body"
+
+
+def _message(err: dict[str, Any]) -> str:
+    kind = err.get("type", "")
+    if kind == "missing":
+        return "This field is required"
+    if kind == "extra_forbidden":
+        return "This field is not allowed"
+    if kind == "json_invalid":
+        return "Malformed JSON"
+    msg = str(err.get("msg", "Invalid value"))
+    return msg.removeprefix("Value error, ")
+
+
+def from_pydantic(errors: Sequence[Any]) -> ValidationFailed:
+    pairs: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for err in errors:
+        path = field_path(tuple(err.get("loc", ())))
+        if path in seen:
+            continue
+        seen.add(path)
+        pairs.append((path, _message(err)))
+    return ValidationFailed(pairs)
+
+
+def _dialect(request: Request) -> Dialect:
+    route = request.scope.get("route")
+    endpoint = getattr(route, "endpoint", None)
+    return getattr(endpoint, "__tollgate_dialect__", Dialect.STANDARD)
+
+
+def render(exc: TollgateError, dialect: Dialect) -> JSONResponse:
+    status = exc.status_code
+    body: dict[str, Any]
+    if isinstance(exc, ValidationFailed):
+        if dialect is Dialect.FIELD_MAP:
+            body = {"status": 400, "message": exc.message, "data": dict(exc.errors)}
+            status = 400
+        else:
+            body = {"message": exc.message, "errors": [{path: msg} for path, msg in exc.errors]}
+    elif isinstance(exc, AuthenticationFailed | NotFound):
+        body = {"message": exc.message}
+    elif isinstance(exc, Forbidden | Conflict) and dialect is Dialect.ATTACH_INDIVIDUAL:
+        body = {"error": {"code": exc.code, "message": exc.message}}
+    elif dialect in (Dialect.FIELD_MAP, Dialect.ATTACH_INDIVIDUAL) or isinstance(exc, MalformedBody):
+        body = {"status": status, "message": exc.message}
+    else:
+        body = {"message": exc.message}
+    return JSONResponse(body, status_code=status)
+
+
+async def _tollgate_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TollgateError)
+    return render(exc, _dialect(request))
+
+
+async def _request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    dialect = _dialect(request)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        if dialect is Dialect.ATTACH_INDIVIDUAL:
+            return render(MalformedBody(), dialect)
+        return render(ValidationFailed([("body", "Malformed JSON")]), dialect)
+    return render(from_pydantic(errors), dialect)
+
+
+async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 404:
+        return JSONResponse({"message": "Resource not found"}, status_code=404)
+    if exc.status_code == 401:
+        return JSONResponse({"message": "Authentication failed"}, status_code=401)
+    return JSONResponse({"message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    dialect = _dialect(request)
+    if dialect is Dialect.STANDARD:
+        return JSONResponse({"message": "Internal server error"}, status_code=500)
+    return JSONResponse({"status": 500, "message": "Internal server error"}, status_code=500)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(TollgateError, _tollgate_handler)
+    app.add_exception_handler(RequestValidationError, _request_validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(Exception, _unhandled)

@@ -1,0 +1,1 @@
+"""Domain-free helpers: clock, time formats, pagination, ids. Imports no domain package."""

@@ -1,0 +1,33 @@
+"""Every ORM model, imported in one place so Alembic and tests see the whole schema."""
+
+from tollgate.auth.models import ApiClient, RefreshFamily, RefreshToken, ServerKey
+from tollgate.customers.models import AssociatedParty, Customer, CustomerCounter
+from tollgate.db import Base
+from tollgate.documents.models import AttachBatch, Attachment, StoredFile
+from tollgate.jobs.models import Job
+from tollgate.sandbox.models import SandboxClient
+from tollgate.verification.models import AuditEntry, Operator, Rfi
+from tollgate.webhooks.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
+
+__all__ = [
+    "ApiClient",
+    "AssociatedParty",
+    "AttachBatch",
+    "Attachment",
+    "AuditEntry",
+    "Base",
+    "Customer",
+    "CustomerCounter",
+    "Delivery",
+    "DeliveryAttempt",
+    "Event",
+    "Job",
+    "Operator",
+    "RefreshFamily",
+    "RefreshToken",
+    "Rfi",
+    "SandboxClient",
+    "ServerKey",
+    "StoredFile",
+    "WebhookEndpoint",
+]

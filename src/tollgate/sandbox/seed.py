@@ -1,0 +1,184 @@
+"""Demo and benchmark data: realistic customers created through the services, in a mix of statuses (the
+reference pages' customers are in ``reference``, the bulk path in ``bulk``).
+
+Every customer goes through ``customers.service.create_individual`` / ``create_business`` (the schemas, every
+rule, the per-client sequence, the ``customer.created`` event) and every status through
+``verification.service`` (the transition table, audit rows, ``customer.status`` / ``customer.rfi`` events).
+Work is committed in batches; the rate is reported (docs/sandbox.md).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from tollgate.auth.models import ApiClient
+from tollgate.auth.service import Caller
+from tollgate.customers import service as customers
+from tollgate.customers.business_schemas import BusinessCustomerCreate
+from tollgate.customers.enums import CustomerStatus as S
+from tollgate.customers.enums import PartyStatus as P
+from tollgate.customers.models import Customer
+from tollgate.customers.schemas import IndividualCustomerCreate
+from tollgate.db import unit_of_work
+from tollgate.runtime import Runtime
+from tollgate.sandbox.data import Generator
+from tollgate.verification import rfi as rfis
+from tollgate.verification import service as decisions
+from tollgate.verification.service import Rejection, RfiRequest
+from tollgate.verification.transitions import Actor, transition, transition_party
+
+SEED_ACTOR = Actor("sandbox", "seed")
+# Created over this span before now, oldest first, so lists and timestamps look lived in.
+SPREAD = timedelta(days=90)
+
+# Target status -> weight. INCOMPLETE customers were only created; the others were submitted and decided.
+INDIVIDUAL_MIX: dict[S, int] = {
+    S.INCOMPLETE: 40,
+    S.APPROVED: 30,
+    S.REVIEWING: 10,
+    S.ACTION_REQUIRED: 10,
+    S.REJECTED: 5,
+    S.IN_COMPLIANCE: 5,
+}
+BUSINESS_MIX: dict[S, int] = {
+    S.INCOMPLETE: 30,
+    S.APPROVED: 30,
+    S.ASSOCIATED_PARTIES_REMAINING: 10,
+    S.REVIEWING: 10,
+    S.ACTION_REQUIRED: 10,
+    S.REJECTED: 5,
+    S.IN_COMPLIANCE: 5,
+}
+
+
+def caller_of(client: ApiClient) -> Caller:
+    return Caller(client.id, client.client_id, client.name, client.reliance_enabled, client.auto_approve)
+
+
+@dataclass
+class Progress:
+    created: int = 0
+    by_status: dict[str, int] = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def seconds(self) -> float:
+        return time.monotonic() - self.started
+
+    @property
+    def rate(self) -> float:
+        return self.created / max(self.seconds, 1e-9)
+
+
+def _interleave(individuals: int, businesses: int) -> Iterator[str]:
+    """Businesses spread evenly among individuals."""
+    total = individuals + businesses
+    made_b = 0
+    for n in range(total):
+        owed = (n + 1) * businesses // max(total, 1)
+        if made_b < owed:
+            made_b += 1
+            yield "BUSINESS"
+        else:
+            yield "INDIVIDUAL"
+
+
+def _pick(rng: random.Random, mix: dict[S, int]) -> S:
+    return rng.choices(list(mix), weights=list(mix.values()))[0]
+
+
+def drive(session: Session, customer: Customer, target: S, now: datetime) -> None:
+    """Take a new customer to ``target`` the way the lifecycle does: submitted (terms accepted, PROCESSING),
+    then decided through ``verification.service``."""
+    if target is S.INCOMPLETE:
+        return
+    customer.tos_accepted_at = now
+    transition(session, customer, S.PROCESSING, SEED_ACTOR, now, reason="submitted")
+    later = now + timedelta(minutes=7)
+    business = customer.type == "BUSINESS"
+    if target is S.APPROVED:
+        for party in customer.parties:
+            transition_party(session, customer, party, P.APPROVED, SEED_ACTOR, later)
+        decisions.approve(session, customer, SEED_ACTOR, later, note="seeded")
+    elif target in (S.REVIEWING, S.ASSOCIATED_PARTIES_REMAINING):
+        decisions.start_review(session, customer, SEED_ACTOR, later)
+        if target is S.ASSOCIATED_PARTIES_REMAINING:
+            decisions.approve(
+                session, customer, SEED_ACTOR, later + timedelta(hours=2), note="company approved"
+            )
+    elif target is S.ACTION_REQUIRED:
+        section = "supporting_documents" if business else "address_documents"
+        doc_type = "PROOF_OF_ADDRESS" if business else "UTILITY_BILL"
+        for party in customer.parties:
+            transition_party(session, customer, party, P.APPROVED, SEED_ACTOR, later)
+        request = RfiRequest(
+            section=section,
+            categories=[{"document_type": doc_type, "fields": [rfis.field("files", "URI", "MISSING")]}],
+        )
+        rejection = Rejection(labels=["DOCUMENT_MISSING"])
+        decisions.request_information(session, customer, [request], SEED_ACTOR, later, rejection=rejection)
+    elif target is S.REJECTED:
+        for party in customer.parties:
+            transition_party(session, customer, party, P.REJECTED, SEED_ACTOR, later)
+        rejection = Rejection(
+            labels=["PROBLEMATIC_APPLICANT_DATA"], comment="We could not verify your details."
+        )
+        decisions.reject(session, customer, SEED_ACTOR, later, rejection=rejection, final=True)
+    elif target is S.IN_COMPLIANCE:
+        decisions.hold(session, customer, SEED_ACTOR, later, reason="seeded: enhanced due diligence")
+
+
+def seed(
+    runtime: Runtime,
+    client_pk: uuid.UUID,
+    *,
+    individuals: int,
+    businesses: int,
+    batch_size: int = 1000,
+    random_seed: int = 0,
+    on_batch: Callable[[Progress], None] | None = None,
+) -> Progress:
+    """Create ``individuals`` + ``businesses`` customers for the client, committing every ``batch_size``."""
+    generator = Generator(random_seed)
+    rng = random.Random(random_seed + 1)  # noqa: S311 - test data
+    progress = Progress()
+    total = individuals + businesses
+    kinds = _interleave(individuals, businesses)
+    with unit_of_work(runtime.read_sessions) as session:
+        client = session.get(ApiClient, client_pk)
+        if client is None:
+            raise LookupError(f"no API client {client_pk}")
+        caller = caller_of(client)
+    base = None
+    while progress.created < total:
+        with unit_of_work(runtime.write_sessions) as session:
+            end = runtime.now_for(client_pk, session)
+            base = base or end - SPREAD
+            step = SPREAD / max(total, 1)
+            for _ in range(min(batch_size, total - progress.created)):
+                kind = next(kinds)
+                now = base + step * progress.created
+                n = progress.created
+                if kind == "INDIVIDUAL":
+                    body = IndividualCustomerCreate.model_validate(generator.individual(n, now.date()))
+                    raw = body.model_dump(mode="json", exclude_unset=True)  # as the API stores it
+                    customer = customers.create_individual(session, caller, now, body, raw)
+                    target = _pick(rng, INDIVIDUAL_MIX)
+                else:
+                    bbody = BusinessCustomerCreate.model_validate(generator.business(n, now.date()))
+                    braw = bbody.model_dump(mode="json", exclude_unset=True)
+                    customer = customers.create_business(session, caller, now, bbody, braw)
+                    target = _pick(rng, BUSINESS_MIX)
+                drive(session, customer, target, now)
+                progress.created += 1
+                progress.by_status[target.value] = progress.by_status.get(target.value, 0) + 1
+        if on_batch is not None:
+            on_batch(progress)
+    return progress

@@ -1,0 +1,310 @@
+"""The automated checks that run after an attach (a job): decode every file, date rules, required
+documents, terms; then the outcome through the state machine."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from tollgate.customers.enums import CustomerStatus as S
+from tollgate.customers.enums import CustomerType
+from tollgate.customers.enums import PartyStatus as P
+from tollgate.customers.models import Customer
+from tollgate.documents import inspect
+from tollgate.documents import service as documents
+from tollgate.documents.models import Attachment, StoredFile
+from tollgate.jobs.worker import JobContext, handler
+from tollgate.runtime import Runtime
+from tollgate.sandbox import magic
+from tollgate.verification import rfi as rfis
+from tollgate.verification import service
+from tollgate.verification.requirements import PARTY_SECTIONS_REQUIRED, business_requirements
+from tollgate.verification.service import RejectedDocument, Rejection, RfiRequest
+from tollgate.verification.transitions import SYSTEM, transition, transition_party
+
+CATEGORY = {
+    "identifying_documents": "PROOF_OF_IDENTITY",
+    "address_documents": "PROOF_OF_ADDRESS",
+    "formation_documents": "FORMATION_DOCUMENTS",
+    "ownership_documents": "OWNERSHIP_DOCUMENTS",
+    "supporting_documents": "SUPPORTING_DOCUMENTS",
+}
+CUSTOMER_SECTION_ORDER = {
+    "identifying_documents": 0,
+    "address_documents": 1,
+    "formation_documents": 2,
+    "supporting_documents": 3,
+    "ownership_documents": 4,
+    "tos_policies_value": 5,
+}
+PARTY_SECTION_ORDER = {"identifying_documents": 0, "address_documents": 1, "supporting_documents": 2}
+EXPIRY_MONTHS = 2
+ADDRESS_MAX_AGE = timedelta(days=90)
+EXPIRY_COMMENT = "Your identity document must be valid for at least 2 month(s) from the date of submission."
+EXPIRY_REASON = "User identity document is not valid for at least 2 month(s) from the date of submission."
+EXPIRED_ADDRESS_REASON = "Proof of address must be issued within the last 90 days."
+DUPLICATE_REASON = "The same file is used for more than one document."
+DUPLICATE_COMMENT = "This document is not accepted.\n - The same file was submitted for another document."
+
+
+def add_months(d: date, months: int) -> date:
+    month = d.month - 1 + months
+    year = d.year + month // 12
+    month = month % 12 + 1
+    days = [
+        31,
+        29 if year % 4 == 0 and (year % 100 != 0 or year % 400 == 0) else 28,
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ]
+    return date(year, month, min(d.day, days[month - 1]))
+
+
+@dataclass
+class Problem:
+    """What is wrong with one attached document."""
+
+    attachment: Attachment
+    labels: list[str] = field(default_factory=list)
+    comments: list[str] = field(default_factory=list)
+    files_reason: str | None = None
+    files_status: str = "INVALID"
+    date_fields: bool = False
+
+    def add(
+        self, label: str, comment: str, reason: str, *, status: str = "INVALID", dates: bool = False
+    ) -> None:
+        if label and label not in self.labels:
+            self.labels.append(label)
+        if comment and comment not in self.comments:
+            self.comments.append(comment)
+        self.files_reason = self.files_reason or reason
+        if status == "EXPIRED":
+            self.files_status = "EXPIRED"
+        self.date_fields = self.date_fields or dates
+
+
+@dataclass
+class Outcome:
+    problems: list[Problem] = field(default_factory=list)
+    # (party_id or None, section) -> missing document types
+    missing: dict[tuple[uuid.UUID | None, str], list[str]] = field(default_factory=lambda: defaultdict(list))
+    tos_missing: bool = False
+
+    def clean(self) -> bool:
+        return not self.problems and not self.missing and not self.tos_missing
+
+    def party_has_problems(self, party_id: uuid.UUID) -> bool:
+        return any(p.attachment.party_id == party_id for p in self.problems) or any(
+            pid == party_id for pid, _ in self.missing
+        )
+
+
+def _limits(runtime: Runtime) -> inspect.Limits:
+    s = runtime.settings
+    return inspect.Limits(
+        max_bytes=max(s.upload_max_file_bytes, 1),
+        max_pixels=s.upload_max_pixels,
+        max_pdf_pages=s.upload_max_pdf_pages,
+        min_short_side=s.min_image_short_side,
+    )
+
+
+def evaluate(session: Session, runtime: Runtime, customer: Customer, submitted: date) -> Outcome:
+    outcome = Outcome()
+    attachments = documents.active_attachments(session, customer.id)
+    uris = {f["uri"] for a in attachments for f in a.files}
+    stored = documents.files_by_uri(session, customer, uris)
+    limits = _limits(runtime)
+    seen_hash: dict[str, uuid.UUID] = {}
+    for att in attachments:
+        problem = Problem(att)
+        for ref in att.files:
+            sf: StoredFile | None = stored.get(ref["uri"])
+            if sf is None:
+                problem.add("LOW_QUALITY", "", "Document appears to be corrupted")
+                continue
+            if att.doc_type != "SELFIE":
+                other = seen_hash.get(sf.sha256)
+                if other is not None and other != att.id:
+                    problem.add("DOCUMENT_DUPLICATE", DUPLICATE_COMMENT, DUPLICATE_REASON)
+                seen_hash.setdefault(sf.sha256, att.id)
+            try:
+                data = runtime.files.get(sf.storage_key)
+            except Exception:  # a missing object is a corrupted document for the customer
+                problem.add("LOW_QUALITY", "", "Document appears to be corrupted")
+                continue
+            result = inspect.inspect(data, inspect.DocumentKind(sf.kind), limits)
+            for finding in result.problems:
+                problem.add(finding.reject_label, finding.moderation_comment, finding.rfi_reason)
+        expiring = att.expiry_date is not None and att.expiry_date < add_months(submitted, EXPIRY_MONTHS)
+        if att.section == "identifying_documents" and expiring:
+            problem.add("EXPIRATION_DATE", EXPIRY_COMMENT, EXPIRY_REASON, dates=True)
+        stale = att.issue_date is not None and submitted - att.issue_date > ADDRESS_MAX_AGE
+        if att.section == "address_documents" and stale:
+            problem.add("EXPIRED_DOCUMENT", "", EXPIRED_ADDRESS_REASON, status="EXPIRED")
+        if problem.labels or problem.files_reason:
+            outcome.problems.append(problem)
+
+    present: dict[tuple[uuid.UUID | None, str], set[str]] = defaultdict(set)
+    for att in attachments:
+        present[(att.party_id, att.section)].add(att.doc_type)
+    if customer.type == CustomerType.BUSINESS.value:
+        info = customer.payload.get("basic_info", {})
+        required = business_requirements(str(info.get("entity_type", "")), customer.country)
+        for section, types in required.items():
+            for doc_type in types:
+                if doc_type not in present[(None, section)]:
+                    outcome.missing[(None, section)].append(doc_type)
+        for party in customer.parties:
+            for section, doc_type in PARTY_SECTIONS_REQUIRED.items():
+                if not present[(party.id, section)]:
+                    outcome.missing[(party.id, section)].append(doc_type)
+    outcome.tos_missing = customer.tos_accepted_at is None
+    return outcome
+
+
+def _document_rfi_fields(problem: Problem) -> list[dict[str, Any]]:
+    out = [rfis.field("type", "ENUM", "INVALID")]
+    if problem.date_fields:
+        out.append(rfis.field("expiry_date", "DATE", "INVALID"))
+        out.append(rfis.field("issue_date", "DATE", "INVALID"))
+    out.append(rfis.field("files", "URI", problem.files_status, problem.files_reason))
+    return out
+
+
+def build_requests(customer: Customer, outcome: Outcome) -> tuple[list[RfiRequest], Rejection]:
+    grouped: dict[tuple[uuid.UUID | None, str], list[dict[str, Any]]] = defaultdict(list)
+    rejection = Rejection()
+    for problem in outcome.problems:
+        att = problem.attachment
+        grouped[(att.party_id, att.section)].append(
+            {"document_type": att.doc_type, "fields": _document_rfi_fields(problem)}
+        )
+        target = (
+            rejection if att.party_id is None else rejection.parties.setdefault(att.party_id, Rejection())
+        )
+        if (
+            att.party_id is not None
+            and "EXPIRATION_DATE" in problem.labels
+            and "EXPIRATION_DATE" not in target.labels
+        ):
+            target.labels.append("EXPIRATION_DATE")
+        for ref in att.files:
+            target.documents.append(
+                RejectedDocument(
+                    uri=ref["uri"],
+                    category=CATEGORY.get(att.section, att.section.upper()),
+                    moderation_comment="\n".join(problem.comments),
+                    reject_labels=list(problem.labels),
+                )
+            )
+    for (party_id, section), types in outcome.missing.items():
+        for doc_type in types:
+            grouped[(party_id, section)].append(
+                {"document_type": doc_type, "fields": [rfis.field("files", "URI", "MISSING")]}
+            )
+        target = rejection if party_id is None else rejection.parties.setdefault(party_id, Rejection())
+        if "DOCUMENT_MISSING" not in target.labels:
+            target.labels.append("DOCUMENT_MISSING")
+    if outcome.tos_missing:
+        grouped[(None, "tos_policies_value")].append(
+            {"document_type": "TOS", "fields": [rfis.field("tos_policies_value", "TEXT", "MISSING")]}
+        )
+    # As on Fin's reference page: each party's entries first, then the customer's sections.
+    party_order = {p.id: i for i, p in enumerate(customer.parties)}
+
+    def order(key: tuple[uuid.UUID | None, str]) -> tuple[int, int, int, str]:
+        party_id, section = key
+        if party_id is not None:
+            return (0, party_order.get(party_id, 0), PARTY_SECTION_ORDER.get(section, 99), section)
+        return (1, 0, CUSTOMER_SECTION_ORDER.get(section, 99), section)
+
+    ordered = sorted(grouped.items(), key=lambda kv: order(kv[0]))
+    requests = [
+        RfiRequest(section=section, categories=cats, party_id=pid) for (pid, section), cats in ordered
+    ]
+    return requests, rejection
+
+
+def auto_approve(runtime: Runtime, customer: Customer, session: Session) -> bool:
+    from tollgate.auth.models import ApiClient
+
+    client = session.get(ApiClient, customer.client_pk)
+    if client is not None and client.auto_approve is not None:
+        return client.auto_approve
+    if runtime.settings.auto_approve is not None:
+        return runtime.settings.auto_approve
+    return runtime.settings.sandbox
+
+
+def apply(session: Session, runtime: Runtime, customer: Customer, outcome: Outcome, now: datetime) -> None:
+    outstanding = rfis.close_raised_by_checks(session, customer.id, now)
+    chosen = magic.outcome_for(customer) if runtime.settings.sandbox else None
+    if chosen is not None:
+        # Sandbox mode: a magic value in the customer's data decides instead of the findings.
+        magic.apply(session, customer, chosen, now)
+        return
+    if outcome.clean() and outstanding:
+        # The documents pass, but a reviewer's request is still unanswered.
+        transition(session, customer, S.ACTION_REQUIRED, SYSTEM, now, reason="open requests for information")
+        return
+    if outcome.clean():
+        customer.rejection_reason = None
+        if auto_approve(runtime, customer, session):
+            for party in customer.parties:
+                if party.verification_status != P.APPROVED.value:
+                    transition_party(session, customer, party, P.APPROVED, SYSTEM, now)
+            service.approve(session, customer, SYSTEM, now, note="automated checks passed; auto-approval")
+        else:
+            service.start_review(session, customer, SYSTEM, now)
+        return
+    for party in customer.parties:
+        if outcome.party_has_problems(party.id):
+            transition_party(session, customer, party, P.REJECTED, SYSTEM, now)
+        elif party.verification_status != P.APPROVED.value:
+            target = P.APPROVED if auto_approve(runtime, customer, session) else P.REVIEWING
+            transition_party(session, customer, party, target, SYSTEM, now)
+    requests, rejection = build_requests(customer, outcome)
+    customer.rejection_reason = None
+    service.request_information(session, customer, requests, SYSTEM, now, rejection=rejection)
+
+
+@handler(documents.CHECKS_JOB)
+def run_checks(session: Session, ctx: JobContext) -> None:
+    customer_id = uuid.UUID(str(ctx.payload["customer_id"]))
+    batch_id = uuid.UUID(str(ctx.payload["batch_id"]))
+    customer = session.scalars(
+        select(Customer)
+        .where(Customer.id == customer_id)
+        .options(selectinload(Customer.parties))
+        .with_for_update()
+    ).one_or_none()
+    now = ctx.runtime.now_for(customer.client_pk if customer else None, session)  # the client's clock
+    if customer is None:
+        return
+    if customer.status != S.PROCESSING.value:
+        # Already decided (a retry of a job that committed): nothing to redo.
+        documents.finish_batch(session, batch_id, now)
+        return
+    from tollgate.documents.models import AttachBatch
+
+    batch = session.get(AttachBatch, batch_id)
+    submitted = (batch.created_at if batch is not None else now).date()
+    outcome = evaluate(session, ctx.runtime, customer, submitted)
+    apply(session, ctx.runtime, customer, outcome, now)
+    documents.finish_batch(session, batch_id, now)

@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tollgate.db import Base, JSONType, UTCDateTime
+
+
+class AuditEntry(Base):
+    """Who did what to a customer (or one of its parties), when and why."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_customer_created", "customer_id", "created_at"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    party_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    actor_type: Mapped[str] = mapped_column(String(16))  # system | reviewer | api_client | sandbox
+    actor_id: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    action: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Rfi(Base):
+    """One request-for-information entry, in Fin's structure (scope, section, categories)."""
+
+    __tablename__ = "rfi"
+    __table_args__ = (Index("ix_rfi_customer_status", "customer_id", "status"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    party_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    # Order within one raising (several entries share raised_at): the detail lists them as raised.
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    scope: Mapped[str] = mapped_column(String(32))
+    section: Mapped[str] = mapped_column(String(64))
+    categories: Mapped[list[dict[str, Any]]] = mapped_column(JSONType)
+    status: Mapped[str] = mapped_column(String(16))  # open | answered | closed
+    raised_by: Mapped[str] = mapped_column(String(128))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    answer: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+
+
+class Operator(Base):
+    """A compliance reviewer. Passwords are chosen by people, so they are hashed with argon2id."""
+
+    __tablename__ = "operator"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -1,0 +1,254 @@
+"""Decisions on customers and their parties, made by reviewers, the automated checks or the sandbox."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from tollgate.customers.enums import CustomerStatus as S
+from tollgate.customers.enums import CustomerType
+from tollgate.customers.enums import PartyStatus as P
+from tollgate.customers.models import AssociatedParty, Customer
+from tollgate.errors import NotFound, ValidationFailed
+from tollgate.verification import rfi as rfis
+from tollgate.verification.transitions import Actor, audit, transition, transition_party
+
+_RFI_LISTENERS: list[Any] = []
+
+
+def on_rfi(listener: Any) -> Any:
+    """Register ``listener(session, customer, entries, now)``, run after RFIs are raised (webhooks)."""
+    _RFI_LISTENERS.append(listener)
+    return listener
+
+
+@dataclass
+class RejectedDocument:
+    uri: str
+    category: str
+    moderation_comment: str
+    reject_labels: list[str]
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "uri": self.uri,
+            "category": self.category,
+            "moderation_comment": self.moderation_comment,
+            "reject_labels": self.reject_labels,
+        }
+
+
+@dataclass
+class Rejection:
+    """Fin's ``rejection_reason``: applicant-level labels, per-document findings, per-party findings."""
+
+    labels: list[str] = field(default_factory=list)
+    comment: str = ""
+    documents: list[RejectedDocument] = field(default_factory=list)
+    parties: dict[uuid.UUID, Rejection] = field(default_factory=dict)
+
+    def empty(self) -> bool:
+        return not self.labels and not self.documents and all(p.empty() for p in self.parties.values())
+
+    def wire(self, customer: Customer) -> dict[str, Any]:
+        def applicant(r: Rejection) -> dict[str, Any] | None:
+            labels = list(dict.fromkeys(r.labels + [label for d in r.documents for label in d.reject_labels]))
+            if not labels and not r.comment:
+                return None
+            return {"moderation_comment": r.comment, "reject_labels": labels}
+
+        out: dict[str, Any] = {"applicant": applicant(self), "documents": [d.wire() for d in self.documents]}
+        if customer.type == CustomerType.BUSINESS.value:
+            out["associated_parties"] = [
+                {"id": str(pid), "applicant": applicant(r), "documents": [d.wire() for d in r.documents]}
+                for pid, r in self.parties.items()
+                if not r.empty()
+            ]
+        return out
+
+
+@dataclass(frozen=True)
+class RfiRequest:
+    section: str
+    categories: list[dict[str, Any]]
+    party_id: uuid.UUID | None = None
+
+
+def party_of(customer: Customer, party_id: uuid.UUID) -> AssociatedParty:
+    for party in customer.parties:
+        if party.id == party_id:
+            return party
+    raise NotFound()
+
+
+def _check_rfi_sections(customer: Customer, requests: list[RfiRequest]) -> None:
+    errors: list[tuple[str, str]] = []
+    for i, req in enumerate(requests):
+        if req.party_id is not None:
+            if customer.type != CustomerType.BUSINESS.value or all(
+                p.id != req.party_id for p in customer.parties
+            ):
+                errors.append((f"rfis[{i}].associated_party_id", "Unknown associated party"))
+            if req.section not in rfis.PARTY_SECTIONS:
+                errors.append(
+                    (f"rfis[{i}].section", f"Must be one of {', '.join(sorted(rfis.PARTY_SECTIONS))}")
+                )
+        elif req.section not in rfis.CUSTOMER_SECTIONS[customer.type]:
+            allowed = ", ".join(sorted(rfis.CUSTOMER_SECTIONS[customer.type]))
+            errors.append((f"rfis[{i}].section", f"Must be one of {allowed}"))
+        if not req.categories:
+            errors.append((f"rfis[{i}].categories", "At least one category is required"))
+    if errors:
+        raise ValidationFailed(errors)
+
+
+def request_information(
+    session: Session,
+    customer: Customer,
+    requests: list[RfiRequest],
+    actor: Actor,
+    now: datetime,
+    *,
+    rejection: Rejection | None = None,
+) -> None:
+    """Raise RFIs. The customer moves to ACTION_REQUIRED, except an APPROVED one, which stays APPROVED."""
+    _check_rfi_sections(customer, requests)
+    rows = [
+        rfis.raise_rfi(
+            session,
+            customer,
+            section=r.section,
+            categories=r.categories,
+            raised_by=f"{actor.type}:{actor.id or ''}",
+            now=now,
+            party_id=r.party_id,
+            position=i,
+        )
+        for i, r in enumerate(requests)
+    ]
+    if rejection is not None and not rejection.empty():
+        customer.rejection_reason = rejection.wire(customer)
+    audit(session, customer, actor, "rfi_raised", now, details={"sections": [r.section for r in requests]})
+    if customer.status != S.APPROVED.value and customer.status != S.ACTION_REQUIRED.value:
+        transition(session, customer, S.ACTION_REQUIRED, actor, now, reason="request for information")
+    else:
+        customer.updated_at = now
+    session.flush()
+    entries = rfis.render_all(rows)
+    from tollgate.webhooks.outbox import record_customer_rfi
+
+    record_customer_rfi(session, customer, entries, now)
+    for listener in _RFI_LISTENERS:
+        listener(session, customer, entries, now)
+
+
+def _all_parties_approved(customer: Customer) -> bool:
+    return all(p.verification_status == P.APPROVED.value for p in customer.parties)
+
+
+def approve(
+    session: Session, customer: Customer, actor: Actor, now: datetime, *, note: str | None = None
+) -> None:
+    """Approve the customer. A business whose parties are not all approved waits in
+    ASSOCIATED_PARTIES_REMAINING and becomes APPROVED when its last party is approved."""
+    customer.company_approved_at = now
+    customer.rejection_reason = None
+    rfis.close_all(session, customer.id, now)
+    if customer.type == CustomerType.BUSINESS.value and not _all_parties_approved(customer):
+        target = S.ASSOCIATED_PARTIES_REMAINING
+    else:
+        target = S.APPROVED
+    if customer.status != target.value:
+        transition(session, customer, target, actor, now, reason=note or "approved")
+
+
+def reject(
+    session: Session,
+    customer: Customer,
+    actor: Actor,
+    now: datetime,
+    *,
+    rejection: Rejection,
+    developer_note: str | None = None,
+    final: bool = True,
+    retry_rfis: list[RfiRequest] | None = None,
+) -> None:
+    """Reject. Final: REJECTED for good. Retry allowed: ACTION_REQUIRED with RFIs for what must be redone."""
+    customer.rejection_reason = rejection.wire(customer)
+    reason = developer_note or rejection.comment or ", ".join(rejection.labels) or "rejected"
+    if final:
+        rfis.close_all(session, customer.id, now)
+        transition(session, customer, S.REJECTED, actor, now, reason=reason)
+        return
+    requests = retry_rfis or []
+    if not requests:
+        raise ValidationFailed([("rfis", "A rejection that allows a retry must say what to resubmit")])
+    request_information(session, customer, requests, actor, now, rejection=rejection)
+
+
+def hold(
+    session: Session, customer: Customer, actor: Actor, now: datetime, *, reason: str | None = None
+) -> None:
+    transition(session, customer, S.IN_COMPLIANCE, actor, now, reason=reason or "on hold")
+
+
+def start_review(session: Session, customer: Customer, actor: Actor, now: datetime) -> None:
+    """After checks pass: parties under review, customer REVIEWING."""
+    for party in customer.parties:
+        if party.verification_status in (P.INITIATED.value, P.REJECTED.value):
+            transition_party(session, customer, party, P.REVIEWING, actor, now)
+    transition(session, customer, S.REVIEWING, actor, now, reason="automated checks passed")
+
+
+def approve_party(
+    session: Session, customer: Customer, party: AssociatedParty, actor: Actor, now: datetime
+) -> None:
+    transition_party(session, customer, party, P.APPROVED, actor, now)
+    if (
+        customer.status == S.ASSOCIATED_PARTIES_REMAINING.value
+        and customer.company_approved_at is not None
+        and _all_parties_approved(customer)
+    ):
+        transition(session, customer, S.APPROVED, actor, now, reason="all associated parties approved")
+
+
+def reject_party(
+    session: Session,
+    customer: Customer,
+    party: AssociatedParty,
+    actor: Actor,
+    now: datetime,
+    *,
+    rejection: Rejection,
+    for_customer: str | None = None,
+    for_developer: str | None = None,
+    retry_rfis: list[RfiRequest] | None = None,
+) -> None:
+    """Reject one party. With RFIs, the customer moves to ACTION_REQUIRED to resubmit that party."""
+    transition_party(
+        session,
+        customer,
+        party,
+        P.REJECTED,
+        actor,
+        now,
+        for_customer=for_customer,
+        for_developer=for_developer,
+    )
+    whole = Rejection(parties={party.id: rejection})
+    existing = customer.rejection_reason or {}
+    merged = whole.wire(customer)
+    others = [p for p in existing.get("associated_parties", []) if p.get("id") != str(party.id)]
+    customer.rejection_reason = {
+        "applicant": existing.get("applicant"),
+        "documents": existing.get("documents", []),
+        "associated_parties": others + merged.get("associated_parties", []),
+    }
+    if retry_rfis:
+        request_information(session, customer, retry_rfis, actor, now)
+    else:
+        customer.updated_at = now

@@ -1,0 +1,153 @@
+"""The outbox: customer events written in the transaction that makes the change.
+
+Other domains call ``record_customer_created`` / ``record_customer_status`` / ``record_customer_rfi`` (also
+reachable as ``tollgate.webhooks.service.record_*``) inside the transaction that changes the customer; the
+event, one delivery per subscribed and enabled endpoint, and a job per delivery commit with it or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tollgate.config import Mode, Settings, get_settings
+from tollgate.customers import present
+from tollgate.customers.models import Customer
+from tollgate.kit.ids import new_uuid
+from tollgate.kit.timefmt import fractional_z
+from tollgate.webhooks import delivery as deliveries
+from tollgate.webhooks.models import Event, WebhookEndpoint
+from tollgate.webhooks.schemas import EventType
+
+SETTINGS_KEY = "settings"
+
+
+def settings_for(session: Session) -> Settings:
+    """The settings of the runtime that opened ``session`` (``session.info["settings"]``), else the
+    process's own (``get_settings()``), which is the same object for every command-line entry point."""
+    found = session.info.get(SETTINGS_KEY)
+    return found if isinstance(found, Settings) else get_settings()
+
+
+def encode(document: dict[str, Any]) -> str:
+    """The one serialisation of event bodies: compact, UTF-8, keys in the order they were built."""
+    return json.dumps(document, separators=(",", ":"), ensure_ascii=False)
+
+
+_INDIVIDUAL_KEYS = (
+    "customer_id",
+    "type",
+    "customer_status",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "country_of_residence",
+    "verification_type",
+    "tos_policies_url",
+    "created_at",
+    "updated_at",
+)
+_BUSINESS_KEYS = (
+    "customer_id",
+    "type",
+    "customer_status",
+    "business_name",
+    "email",
+    "phone",
+    "country_of_incorporation",
+    "verification_type",
+    "tos_policies_url",
+    "associated_parties",
+    "created_at",
+    "updated_at",
+)
+
+
+def customer_snapshot(customer: Customer, base_url: str) -> dict[str, Any]:
+    """``IndividualCustomerData`` / ``BusinessCustomerData``: the customer as it is now."""
+    values = present.list_item(customer, base_url)
+    values["verification_type"] = customer.verification_type
+    if customer.type == "BUSINESS":
+        parties = []
+        for p in customer.parties:
+            wire = present.party(p)
+            # Event payloads carry sub-second times (Fin's example does), unlike the customer resource.
+            wire["verification"]["updated_at"] = fractional_z(p.verification_updated_at)
+            parties.append(
+                {k: wire[k] for k in ("id", "email", "type", "ownership_percent")}
+                | {"verification": {k: wire["verification"][k] for k in ("status", "updated_at", "reason")}}
+            )
+        values["associated_parties"] = parties
+        return {k: values[k] for k in _BUSINESS_KEYS}
+    return {k: values[k] for k in _INDIVIDUAL_KEYS}
+
+
+def _next_sequence(session: Session, customer_id: uuid.UUID) -> int:
+    # Lock the customer row so two transactions changing the same customer number their events in the
+    # order they commit (no-op on SQLite, where writers are serialised anyway).
+    session.execute(select(Customer.id).where(Customer.id == customer_id).with_for_update(key_share=True))
+    last = session.scalar(select(func.max(Event.sequence)).where(Event.customer_id == customer_id))
+    return int(last or 0) + 1
+
+
+def _record(
+    session: Session, customer: Customer, event_type: EventType, data: dict[str, Any], now: datetime
+) -> Event:
+    settings = settings_for(session)
+    event_id = new_uuid()
+    envelope = {
+        "id": str(event_id),
+        "event_reference_id": str(customer.id),
+        "type": event_type.value,
+        "created_at": fractional_z(now),
+        "sandbox_mode": settings.mode is Mode.SANDBOX,
+    }
+    event = Event(
+        id=event_id,
+        client_pk=customer.client_pk,
+        type=event_type.value,
+        event_reference_id=customer.id,
+        customer_id=customer.id,
+        sequence=_next_sequence(session, customer.id),
+        created_at=now,
+        sandbox_mode=envelope["sandbox_mode"],
+        body=encode({"event": envelope, "data": data}),
+    )
+    session.add(event)
+    session.flush()
+    endpoints = session.scalars(
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.client_pk == customer.client_pk, WebhookEndpoint.enabled.is_(True))
+        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+    )
+    for endpoint in endpoints:
+        if event_type.value in endpoint.event_types:
+            deliveries.new_delivery(session, event, endpoint, now)
+    session.flush()
+    return event
+
+
+def record_customer_created(session: Session, customer: Customer, now: datetime) -> Event:
+    """``customer.created``, in the transaction that created ``customer`` (after its parties are added)."""
+    data = customer_snapshot(customer, settings_for(session).public_base_url)
+    return _record(session, customer, EventType.CUSTOMER_CREATED, data, now)
+
+
+def record_customer_status(session: Session, customer: Customer, now: datetime) -> Event:
+    """``customer.status``, in the transaction that changed the status (the snapshot shows the new one)."""
+    data = customer_snapshot(customer, settings_for(session).public_base_url)
+    return _record(session, customer, EventType.CUSTOMER_STATUS, data, now)
+
+
+def record_customer_rfi(
+    session: Session, customer: Customer, rfis: list[dict[str, Any]], now: datetime
+) -> Event:
+    """``customer.rfi`` with ``request_for_information`` entries in Fin's webhook shape."""
+    data = {"customer_id": str(customer.id), "request_for_information": rfis}
+    return _record(session, customer, EventType.CUSTOMER_RFI, data, now)
