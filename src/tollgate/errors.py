@@ -16,6 +16,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tollgate.kit.text import NUL_ERROR
+
 log = logging.getLogger(__name__)
 
 VALIDATION_MESSAGE = "Validation failed"
@@ -141,7 +143,9 @@ def from_pydantic(errors: Sequence[Any]) -> ValidationFailed:
     pairs: list[tuple[str, str]] = []
     seen: set[str] = set()
     for err in errors:
-        path = field_path(tuple(err.get("loc", ())))
+        loc = tuple(err.get("loc", ()))
+        field = (err.get("ctx") or {}).get("field") if err.get("type") == NUL_ERROR else None
+        path = field_path((*loc, field) if field else loc)
         if path in seen:
             continue
         seen.add(path)

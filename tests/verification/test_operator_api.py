@@ -280,3 +280,40 @@ def test_rfi_section_must_fit_the_customer(api, auth_headers, reviewer, runtime)
     assert (
         api.get(f"/v2/customers/{cid}", headers=auth_headers).json()["data"]["customer_status"] == "REVIEWING"
     )
+
+
+def test_nul_in_a_decision_is_refused_and_changes_nothing(api, auth_headers, reviewer, runtime):
+    import uuid
+
+    cid = api.post("/v2/customers/individual", json=individual_body(), headers=auth_headers).json()["data"][
+        "customer_id"
+    ]
+    _set_status(runtime, uuid.UUID(cid), "REVIEWING")
+    bad = {
+        "rfis": [
+            {
+                "section": "identifying_information",
+                "categories": [
+                    {
+                        "document_type": "PASSPORT",
+                        "fields": [
+                            {
+                                "field_name": "files",
+                                "data_type": "URI",
+                                "status": "MISSING",
+                                "reason": "a\x00b",
+                            }
+                        ],
+                    }
+                ],
+            }
+        ]
+    }
+    r = api.post(f"/ops/v1/customers/{cid}/request-information", json=bad, headers=reviewer)
+    assert r.status_code == 422, r.text
+    assert r.json()["errors"] == [
+        {"rfis[0].categories[0].fields[0].reason": "Must not contain NUL characters"}
+    ]
+    assert (
+        api.get(f"/v2/customers/{cid}", headers=auth_headers).json()["data"]["customer_status"] == "REVIEWING"
+    )

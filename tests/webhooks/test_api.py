@@ -104,6 +104,7 @@ def test_another_clients_ids_answer_like_unknown_ones(api, auth_headers, make_cl
         ({"url": "http://x.test/", "event_types": ["customer.deleted"]}, None),
         ({"url": "http://x.test/", "secret": "mine"}, [{"secret": "This field is not allowed"}]),
         ({}, [{"url": "This field is required"}]),
+        ({"url": "http://x.test/a\x00b"}, [{"url": "Must not contain NUL characters"}]),
     ],
 )
 def test_invalid_endpoints_are_refused(api, auth_headers, body, errors):

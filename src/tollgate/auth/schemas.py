@@ -1,17 +1,12 @@
 from __future__ import annotations
 
-from typing import Any
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from tollgate.kit.text import refuse_nul
+from tollgate.kit.text import NulFree
 
 
-class _Body(BaseModel):
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        return refuse_nul(value)
+class _Body(NulFree):
+    """Token bodies."""
 
 
 class TokenCreate(_Body):

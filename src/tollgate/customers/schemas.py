@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tollgate.customers.enums import EmploymentStatus, Gender, VerificationType
 from tollgate.customers.rules import (
@@ -18,18 +18,13 @@ from tollgate.customers.rules import (
     storable,
 )
 from tollgate.kit.pagination import Pagination
-from tollgate.kit.text import refuse_nul
+from tollgate.kit.text import NulFree
 
 
-class Strict(BaseModel):
+class Strict(NulFree):
     """Request bodies: unknown keys are errors, so typos never pass silently."""
 
     model_config = ConfigDict(extra="forbid", strict=False)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        return refuse_nul(value)
 
 
 class TaxInfo(Strict):

@@ -6,12 +6,14 @@ from datetime import timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tollgate.kit.text import NulFree
+
 # Far enough for any test (documents valid for ten years, RFIs months old), near enough that no date
 # arithmetic on a client's time can leave the calendar.
 MAX_OFFSET = timedelta(days=100 * 366)
 
 
-class _In(BaseModel):
+class _In(NulFree):
     model_config = ConfigDict(extra="forbid")
 
 

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field
 
-from tollgate.kit.text import refuse_nul
+from tollgate.kit.text import NulFree
 from tollgate.verification.service import RejectedDocument, Rejection, RfiRequest
 
 
-class _In(BaseModel):
+class _In(NulFree):
     model_config = ConfigDict(extra="forbid")
-
-    @model_validator(mode="before")
-    @classmethod
-    def _no_nul(cls, value: Any) -> Any:
-        return refuse_nul(value)
 
 
 class RfiFieldIn(_In):

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from tollgate.kit.text import NulFree
+
 
 class EventType(StrEnum):
     CUSTOMER_CREATED = "customer.created"
@@ -25,7 +27,7 @@ ALL_EVENT_TYPES = [t.value for t in EventType]
 MAX_GRACE_SECONDS = 7 * 24 * 3600
 
 
-class EndpointCreate(BaseModel):
+class EndpointCreate(NulFree):
     model_config = ConfigDict(extra="forbid")
 
     url: str = Field(max_length=2048, description="Where events are POSTed (https only in live mode)")
@@ -35,7 +37,7 @@ class EndpointCreate(BaseModel):
     enabled: bool = True
 
 
-class EndpointUpdate(BaseModel):
+class EndpointUpdate(NulFree):
     model_config = ConfigDict(extra="forbid")
 
     url: str | None = Field(default=None, max_length=2048)
@@ -43,7 +45,7 @@ class EndpointUpdate(BaseModel):
     enabled: bool | None = None
 
 
-class SecretRotate(BaseModel):
+class SecretRotate(NulFree):
     model_config = ConfigDict(extra="forbid")
 
     grace_period_seconds: int | None = Field(
@@ -54,7 +56,7 @@ class SecretRotate(BaseModel):
     )
 
 
-class ResendRequest(BaseModel):
+class ResendRequest(NulFree):
     model_config = ConfigDict(extra="forbid")
 
     endpoint_id: uuid.UUID | None = Field(
