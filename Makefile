@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export TOLLGATE_DATABASE_URL ?= sqlite:///./var/tollgate.db
 
-.PHONY: run serve test test-sqlite test-postgres lint bench clean system-deps
+.PHONY: run serve test test-sqlite test-postgres lint bench clean system-deps bench-deps
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ system-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's wrk, the load generator of `make bench`.
+bench-deps:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
 run: $(STAMP)
 	$(BIN)/tollgate bootstrap
 	$(BIN)/tollgate serve
@@ -31,7 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench migrations
 	$(BIN)/mypy src
 
-bench: $(STAMP)
+bench: $(STAMP) bench-deps
 	$(BIN)/python -m bench.run
 
 clean:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Awaitable, Callable
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tollgate import __version__, errors
 from tollgate.auth.router import router as auth_router
@@ -23,6 +23,40 @@ from tollgate.web.router import router as web_router
 from tollgate.webhooks.router import router as webhooks_router
 
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+_HEADER = b"x-request-id"
+
+
+class RequestIdMiddleware:
+    """Every response carries ``X-Request-Id``: the caller's own when it is short and plain (so it cannot
+    smuggle anything into logs), otherwise a new UUID.
+
+    A plain ASGI middleware rather than ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` runs
+    the rest of the application in another task and streams the response through memory channels, which
+    measured as a tenfold p99 under load (docs/benchmarks.md).
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = ""
+        for name, value in scope["headers"]:
+            if name == _HEADER:
+                given = value.decode("latin-1")
+                break
+        rid = (given if _REQUEST_ID.fullmatch(given) else str(uuid.uuid4())).encode("ascii")
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != _HEADER]
+                headers.append((_HEADER, rid))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
 
 
 def create_app(
@@ -37,15 +71,7 @@ def create_app(
     app.state.runtime = runtime or build_runtime(settings, clock)
     errors.install(app)
 
-    @app.middleware("http")
-    async def request_id(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        given = request.headers.get("x-request-id", "")
-        # Echo a caller's id only when it is short and plain, so it cannot smuggle anything into logs.
-        rid = given if _REQUEST_ID.fullmatch(given) else str(uuid.uuid4())
-        response = await call_next(request)
-        response.headers["X-Request-Id"] = rid
-        return response
-
+    app.add_middleware(RequestIdMiddleware)
     app.include_router(auth_router)
     app.include_router(customers_router)
     app.include_router(documents_router)

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy import Row
+
 from tollgate.customers.models import AssociatedParty, Customer
 from tollgate.kit.timefmt import fractional_z, seconds_z
 
 
-def tos_url(base_url: str, customer: Customer) -> str:
+def tos_url(base_url: str, customer: Customer | Row[Any]) -> str:
     query = urlencode({"customer_id": str(customer.id), "tos_policies_value": customer.tos_policies_value})
     return f"{base_url.rstrip('/')}/tos?{query}"
 
 
-def list_item(customer: Customer, base_url: str) -> dict[str, Any]:
+def list_item(customer: Customer | Row[Any], base_url: str) -> dict[str, Any]:
     item: dict[str, Any] = {"customer_id": str(customer.id), "type": customer.type}
     if customer.type == "INDIVIDUAL":
         item["first_name"] = customer.first_name

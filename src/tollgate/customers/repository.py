@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Row, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from tollgate.customers.models import Customer, CustomerCounter
 
@@ -29,36 +31,56 @@ def next_seq(session: Session, client_pk: uuid.UUID, kind: str, count: int = 1) 
     return int(total)
 
 
-def count(session: Session, client_pk: uuid.UUID, kind: str) -> int:
-    total = session.scalar(
-        select(CustomerCounter.total).where(
-            CustomerCounter.client_pk == client_pk, CustomerCounter.type == kind
-        )
+# The hot read paths' statements are built once, with bound parameters: building a statement and its cache
+# key on every request costs more than running it (docs/benchmarks.md).
+_COUNT = select(CustomerCounter.total).where(
+    CustomerCounter.client_pk == bindparam("client_pk"), CustomerCounter.type == bindparam("kind")
+)
+# Only what a list item shows: whole Customer objects would decode each stored request body for nothing.
+LIST_COLUMNS = (
+    Customer.id,
+    Customer.type,
+    Customer.first_name,
+    Customer.last_name,
+    Customer.business_name,
+    Customer.email,
+    Customer.phone,
+    Customer.country,
+    Customer.status,
+    Customer.tos_policies_value,
+    Customer.created_at,
+    Customer.updated_at,
+)
+_PAGE = (
+    select(*LIST_COLUMNS)
+    .where(
+        Customer.client_pk == bindparam("client_pk"),
+        Customer.type == bindparam("kind"),
+        Customer.seq <= bindparam("hi"),
+        Customer.seq >= bindparam("lo"),
     )
+    .order_by(Customer.seq.desc())
+)
+_OWNED = select(Customer).where(
+    Customer.id == bindparam("customer_id"), Customer.client_pk == bindparam("client_pk")
+)
+_OWNED_FOR_UPDATE = _OWNED.with_for_update()
+
+
+def count(session: Session, client_pk: uuid.UUID, kind: str) -> int:
+    total = session.scalar(_COUNT, {"client_pk": client_pk, "kind": kind})
     return int(total or 0)
 
 
-def page(session: Session, client_pk: uuid.UUID, kind: str, *, hi: int, lo: int) -> list[Customer]:
-    """Customers with ``lo <= seq <= hi``, newest first."""
-    return list(
-        session.scalars(
-            select(Customer)
-            .where(
-                Customer.client_pk == client_pk, Customer.type == kind, Customer.seq <= hi, Customer.seq >= lo
-            )
-            .order_by(Customer.seq.desc())
-        )
-    )
+def page(session: Session, client_pk: uuid.UUID, kind: str, *, hi: int, lo: int) -> Sequence[Row[Any]]:
+    """The list columns of customers with ``lo <= seq <= hi``, newest first."""
+    result = session.execute(_PAGE, {"client_pk": client_pk, "kind": kind, "hi": hi, "lo": lo})
+    return cast("Sequence[Row[Any]]", result.all())
 
 
 def get_owned(
     session: Session, client_pk: uuid.UUID, customer_id: uuid.UUID, *, for_update: bool = False
 ) -> Customer | None:
-    stmt = (
-        select(Customer)
-        .where(Customer.id == customer_id, Customer.client_pk == client_pk)
-        .options(selectinload(Customer.parties))
-    )
-    if for_update:
-        stmt = stmt.with_for_update()
-    return session.scalars(stmt).one_or_none()
+    """The caller's customer; its parties load on first use (only a business has any)."""
+    stmt = _OWNED_FOR_UPDATE if for_update else _OWNED
+    return session.scalars(stmt, {"customer_id": customer_id, "client_pk": client_pk}).one_or_none()

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from tollgate.auth.service import Caller
@@ -191,7 +193,7 @@ def create_business(
 
 @dataclass(frozen=True)
 class CustomerPage:
-    customers: list[Customer]
+    customers: Sequence[Row[Any]]  # repository.LIST_COLUMNS
     total: int
 
 
@@ -202,7 +204,7 @@ def list_customers(
     hi = total - (page - 1) * per_page
     lo = max(hi - per_page + 1, 1)
     if hi < 1:
-        return CustomerPage([], total)
+        return CustomerPage((), total)
     return CustomerPage(repository.page(session, caller.id, kind.value, hi=hi, lo=lo), total)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from tollgate.customers.models import Customer
@@ -71,14 +71,15 @@ def raise_rfi(
     return row
 
 
+_OPEN = (
+    select(Rfi)
+    .where(Rfi.customer_id == bindparam("customer_id"), Rfi.status == OPEN)
+    .order_by(Rfi.raised_at, Rfi.position, Rfi.id)
+)
+
+
 def open_rfis(session: Session, customer_id: uuid.UUID) -> list[Rfi]:
-    return list(
-        session.scalars(
-            select(Rfi)
-            .where(Rfi.customer_id == customer_id, Rfi.status == OPEN)
-            .order_by(Rfi.raised_at, Rfi.position, Rfi.id)
-        )
-    )
+    return list(session.scalars(_OPEN, {"customer_id": customer_id}))
 
 
 def open_rfis_for(session: Session, customer_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, list[Rfi]]:

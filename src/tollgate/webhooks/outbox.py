@@ -97,7 +97,13 @@ def _next_sequence(session: Session, customer_id: uuid.UUID) -> int:
 
 
 def _record(
-    session: Session, customer: Customer, event_type: EventType, data: dict[str, Any], now: datetime
+    session: Session,
+    customer: Customer,
+    event_type: EventType,
+    data: dict[str, Any],
+    now: datetime,
+    *,
+    first: bool = False,
 ) -> Event:
     settings = settings_for(session)
     event_id = new_uuid()
@@ -114,7 +120,8 @@ def _record(
         type=event_type.value,
         event_reference_id=customer.id,
         customer_id=customer.id,
-        sequence=_next_sequence(session, customer.id),
+        # The customer was inserted in this very transaction: it has no event yet, nor can another have one.
+        sequence=1 if first else _next_sequence(session, customer.id),
         created_at=now,
         sandbox_mode=envelope["sandbox_mode"],
         body=encode({"event": envelope, "data": data}),
@@ -136,7 +143,7 @@ def _record(
 def record_customer_created(session: Session, customer: Customer, now: datetime) -> Event:
     """``customer.created``, in the transaction that created ``customer`` (after its parties are added)."""
     data = customer_snapshot(customer, settings_for(session).public_base_url)
-    return _record(session, customer, EventType.CUSTOMER_CREATED, data, now)
+    return _record(session, customer, EventType.CUSTOMER_CREATED, data, now, first=True)
 
 
 def record_customer_status(session: Session, customer: Customer, now: datetime) -> Event:
