@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated
@@ -71,7 +72,7 @@ def build_runtime(settings: Settings, clock: Clock | None = None, engine: Engine
     return Runtime(settings, engine, writer, reader, keys, build_file_store(settings), clock)
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -83,7 +84,16 @@ _READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 def request_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
     """One transaction per request, committed before the response is sent."""
-    factory = runtime.read_sessions if request.method in _READ_METHODS else runtime.write_sessions
+    with request_transaction(runtime, request.method) as session:
+        yield session
+
+
+@contextmanager
+def request_transaction(runtime: Runtime, method: str) -> Iterator[Session]:
+    """A request's session: a reader for GET, HEAD and OPTIONS, a writer otherwise. Committed when the
+    work succeeds, and also when it fails with an error that keeps its changes (a refused transition is
+    recorded); rolled back otherwise."""
+    factory = runtime.read_sessions if method in _READ_METHODS else runtime.write_sessions
     session = factory()
     try:
         yield session

@@ -231,3 +231,10 @@ def test_country_without_subdivisions_uses_its_alpha2(api, auth_headers):
     body["address"].update(country="HKG", subdivision_code="HK", postal_code="000000", city="Hong Kong")
     r = api.post("/v2/customers/individual", json=body, headers=auth_headers)
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("authorization", [None, "Bearer not-a-jwt", "Basic abc"])
+def test_authentication_is_checked_before_the_body(api, authorization):
+    headers = {"Authorization": authorization} if authorization else {}
+    r = api.post("/v2/customers/individual", json={"basic_info": "nonsense"}, headers=headers)
+    assert (r.status_code, r.json()) == (401, {"message": "Authentication failed"})

@@ -2,37 +2,57 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
 
-from tollgate.auth.service import Caller, authenticate
+from tollgate.auth.service import AccessClaims, Caller, authenticate, verify_access_token
 from tollgate.errors import AuthenticationFailed
-from tollgate.runtime import RuntimeDep, SessionDep
+from tollgate.runtime import Runtime, RuntimeDep, SessionDep
 
 _bearer = HTTPBearer(
     auto_error=False, bearerFormat="JWT", description="Access token from POST /v1/oauth/token"
 )
 
 
-def current_caller(
-    request: Request,
-    runtime: RuntimeDep,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Caller:
+@dataclass(frozen=True)
+class SignedToken:
+    token: str
+    claims: AccessClaims
+
+
+async def signed_token(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> SignedToken:
+    """The bearer token, correctly signed (no database: it runs on the event loop). A request without
+    one is refused before its parameters are looked at, so callers without a token learn nothing."""
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise AuthenticationFailed()
+    runtime: Runtime = request.app.state.runtime
+    claims = verify_access_token(runtime.keys, runtime.settings, credentials.credentials)
+    return SignedToken(credentials.credentials, claims)
+
+
+SignedTokenDep = Annotated[SignedToken, Depends(signed_token)]
+
+
+def caller_of(request: Request, runtime: Runtime, session: Session, signed: SignedToken) -> Caller:
+    """The client behind a signed token, if the token still holds (expiry on the client's clock,
+    revocation, secret rotation)."""
     caller = authenticate(
-        session,
-        runtime.keys,
-        runtime.settings,
-        runtime.now_for,
-        credentials.credentials,
+        session, runtime.keys, runtime.settings, runtime.now_for, signed.token, verified=signed.claims
     )
     request.state.caller = caller
     return caller
+
+
+def current_caller(
+    request: Request, runtime: RuntimeDep, session: SessionDep, signed: SignedTokenDep
+) -> Caller:
+    return caller_of(request, runtime, session, signed)
 
 
 Principal = Annotated[Caller, Depends(current_caller)]

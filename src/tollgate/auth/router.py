@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from tollgate.auth import service
 from tollgate.auth.schemas import TokenCreate, TokenRead, TokenRefresh
+from tollgate.handler import one_thread
 from tollgate.http_docs import AUTH_401, VALIDATION_422, responses
 from tollgate.kit.timefmt import token_instant
 from tollgate.runtime import RuntimeDep, SessionDep
@@ -22,6 +23,7 @@ def _read(pair: service.TokenPair) -> TokenRead:
 
 
 @router.post("/v1/oauth/token", response_model=TokenRead, responses=responses(AUTH_401, VALIDATION_422))
+@one_thread
 def issue_token(body: TokenCreate, runtime: RuntimeDep, session: SessionDep) -> TokenRead:
     """Trade client credentials for an access token and a refresh token."""
     pair = service.issue_tokens(
@@ -38,6 +40,7 @@ def issue_token(body: TokenCreate, runtime: RuntimeDep, session: SessionDep) -> 
 @router.post(
     "/v1/oauth/refresh-token", response_model=TokenRead, responses=responses(AUTH_401, VALIDATION_422)
 )
+@one_thread
 def refresh_token(body: TokenRefresh, runtime: RuntimeDep, session: SessionDep) -> TokenRead:
     """Trade a refresh token for a new pair. The presented token is retired; presenting it again revokes
     every token descended from the same login."""

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import jwt
 from sqlalchemy import bindparam, select, update
@@ -251,7 +252,18 @@ _CALLER = (
 )
 
 
-def authenticate(session: Session, keys: Keys, settings: Settings, now: ClientNow, token: str) -> Caller:
+@dataclass(frozen=True)
+class AccessClaims:
+    """What a correctly signed access token says; whether it still holds is ``authenticate``'s question."""
+
+    client_pk: uuid.UUID
+    family_id: uuid.UUID
+    generation: Any
+    expires: int
+
+
+def verify_access_token(keys: Keys, settings: Settings, token: str) -> AccessClaims:
+    """Signature, algorithm, issuer, audience and required claims; no database, no clock."""
     try:
         claims = jwt.decode(
             token,
@@ -259,7 +271,7 @@ def authenticate(session: Session, keys: Keys, settings: Settings, now: ClientNo
             algorithms=[JWT_ALGORITHM],
             audience=settings.jwt_audience,
             issuer=settings.jwt_issuer,
-            # Times are checked below against the client's clock (sandbox clocks), not the wall clock.
+            # Times are checked by ``authenticate`` against the client's clock (sandbox clocks).
             options={
                 "require": ["exp", "iat", "iss", "aud", "sub", "jti", "gen", "fam"],
                 "verify_exp": False,
@@ -268,16 +280,35 @@ def authenticate(session: Session, keys: Keys, settings: Settings, now: ClientNo
             },
             leeway=0,
         )
-        client_pk = uuid.UUID(str(claims["sub"]))
-        family_id = uuid.UUID(str(claims["fam"]))
+        if claims.get("typ") != "access":
+            raise AuthenticationFailed()
+        return AccessClaims(
+            client_pk=uuid.UUID(str(claims["sub"])),
+            family_id=uuid.UUID(str(claims["fam"])),
+            generation=claims["gen"],
+            expires=int(claims["exp"]),
+        )
     except (jwt.PyJWTError, ValueError, TypeError) as exc:
         raise AuthenticationFailed() from exc
-    if claims.get("typ") != "access":
+
+
+def authenticate(
+    session: Session,
+    keys: Keys,
+    settings: Settings,
+    now: ClientNow,
+    token: str,
+    verified: AccessClaims | None = None,
+) -> Caller:
+    """The caller behind an access token: verified (unless ``verified`` says it was), not expired on the
+    client's clock, its login family not revoked and its client's secret not rotated since."""
+    claims = verified or verify_access_token(keys, settings, token)
+    if claims.expires <= int(_at(now, claims.client_pk).timestamp()):
         raise AuthenticationFailed()
-    if int(claims["exp"]) <= int(_at(now, client_pk).timestamp()):
-        raise AuthenticationFailed()
-    row = session.execute(_CALLER, {"client_pk": client_pk, "family_id": family_id}).one_or_none()
-    if row is None or row.revoked_at is not None or row.secret_generation != claims["gen"]:
+    row = session.execute(
+        _CALLER, {"client_pk": claims.client_pk, "family_id": claims.family_id}
+    ).one_or_none()
+    if row is None or row.revoked_at is not None or row.secret_generation != claims.generation:
         raise AuthenticationFailed()
     return Caller(
         id=row.id,

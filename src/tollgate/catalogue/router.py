@@ -21,6 +21,7 @@ from tollgate.catalogue.schemas import (
 )
 from tollgate.catalogue.service import CatalogueType
 from tollgate.errors import Dialect, ValidationFailed, speaks
+from tollgate.handler import one_thread
 from tollgate.http_docs import AUTH_401, VALIDATION_422, responses
 from tollgate.kit.pagination import pagination
 
@@ -46,6 +47,7 @@ def _page(key: str, items: Sequence[Any], current_page: int, per_page: int) -> J
 
 @router.get("/v1/countries", response_model=CountryListRead, responses=_DOCS)
 @speaks(Dialect.STANDARD)
+@one_thread
 def list_countries(caller: Principal, per_page: PerPage = 10, current_page: CurrentPage = 1) -> JSONResponse:
     """Every ISO 3166-1 country by name, with its currency, calling code, flag and postal code rule."""
     return _page("countries", service.countries(), current_page, per_page)
@@ -53,6 +55,7 @@ def list_countries(caller: Principal, per_page: PerPage = 10, current_page: Curr
 
 @router.get("/v1/countries/{country_code}/subdivisions", response_model=SubdivisionListRead, responses=_DOCS)
 @speaks(Dialect.STANDARD)
+@one_thread
 def list_subdivisions(
     caller: Principal,
     country_code: Annotated[
@@ -72,6 +75,7 @@ def list_subdivisions(
 
 @router.get("/v1/occupations", response_model=OccupationListRead, responses=_DOCS)
 @speaks(Dialect.STANDARD)
+@one_thread
 def list_occupations(
     caller: Principal, per_page: PerPage = 10, current_page: CurrentPage = 1
 ) -> JSONResponse:
@@ -81,6 +85,7 @@ def list_occupations(
 
 @router.get("/v1/purposes", response_model=PurposeListRead, responses=_DOCS)
 @speaks(Dialect.STANDARD)
+@one_thread
 def list_purposes(
     caller: Principal, type: Kind, per_page: PerPage = 10, current_page: CurrentPage = 1
 ) -> JSONResponse:
@@ -90,6 +95,7 @@ def list_purposes(
 
 @router.get("/v1/source-of-funds", response_model=SourceOfFundsListRead, responses=_DOCS)
 @speaks(Dialect.STANDARD)
+@one_thread
 def list_sources_of_funds(
     caller: Principal, type: Kind, per_page: PerPage = 10, current_page: CurrentPage = 1
 ) -> JSONResponse:
@@ -99,6 +105,7 @@ def list_sources_of_funds(
 
 @router.get("/v1/source-of-wealth", response_model=SourceOfWealthListRead, responses=_DOCS)
 @speaks(Dialect.STANDARD)
+@one_thread
 def list_sources_of_wealth(
     caller: Principal, type: Kind, per_page: PerPage = 10, current_page: CurrentPage = 1
 ) -> JSONResponse:
@@ -110,6 +117,7 @@ def list_sources_of_wealth(
 
 @router.get("/v1/industries", response_model=IndustryListRead, responses=_DOCS)
 @speaks(Dialect.STANDARD)
+@one_thread
 def list_industries(caller: Principal, per_page: PerPage = 10, current_page: CurrentPage = 1) -> JSONResponse:
     """Industries (NAICS 2022 titles) for V1 ``business_industry_id``; V2 sends NAICS codes instead."""
     return _page("industries", service.as_items(service.industries()), current_page, per_page)

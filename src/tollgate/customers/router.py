@@ -18,6 +18,7 @@ from tollgate.customers.schemas import (
     IndividualCustomerCreate,
 )
 from tollgate.errors import Dialect, speaks
+from tollgate.handler import one_thread
 from tollgate.http_docs import (
     AUTH_401,
     FIELD_MAP_400,
@@ -42,6 +43,7 @@ router = APIRouter(tags=["Customers"])
     ),
 )
 @speaks(Dialect.STANDARD)
+@one_thread
 def create_individual(
     body: IndividualCustomerCreate, caller: Principal, runtime: RuntimeDep, session: SessionDep
 ) -> JSONResponse:
@@ -64,6 +66,7 @@ def create_individual(
     ),
 )
 @speaks(Dialect.FIELD_MAP)
+@one_thread
 def create_business(
     body: BusinessCustomerCreate, caller: Principal, runtime: RuntimeDep, session: SessionDep
 ) -> JSONResponse:
@@ -78,6 +81,7 @@ def create_business(
 
 @router.get("/v2/customers", response_model=CustomerListRead, responses=responses(AUTH_401, VALIDATION_422))
 @speaks(Dialect.STANDARD)
+@one_thread
 def list_customers(
     caller: Principal,
     runtime: RuntimeDep,
@@ -104,6 +108,7 @@ def list_customers(
     responses=responses(AUTH_401, NOT_FOUND_404, VALIDATION_422),
 )
 @speaks(Dialect.STANDARD)
+@one_thread
 def get_customer(
     customer_id: uuid.UUID, caller: Principal, runtime: RuntimeDep, session: SessionDep
 ) -> JSONResponse:

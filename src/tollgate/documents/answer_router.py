@@ -12,6 +12,7 @@ from tollgate.auth.deps import Principal
 from tollgate.documents import answer
 from tollgate.documents.answer_schemas import RfiAnswerRead, RfiAnswerUpdate
 from tollgate.errors import Dialect, ValidationFailed, render, speaks
+from tollgate.handler import one_thread
 from tollgate.http_docs import (
     AUTH_401,
     FIELD_MAP_400,
@@ -45,6 +46,7 @@ CustomerIdPath = Annotated[
     ),
 )
 @speaks(Dialect.FIELD_MAP)
+@one_thread
 def answer_rfis(
     customer_id: CustomerIdPath,
     body: RfiAnswerUpdate,

@@ -11,6 +11,7 @@ from tollgate.documents import inspect, service
 from tollgate.documents.multipart import read_form
 from tollgate.documents.schemas import BusinessAttach, IndividualAttach, PartyAttach
 from tollgate.errors import Dialect, speaks
+from tollgate.handler import one_thread
 from tollgate.http_docs import (
     AUTH_401,
     FIELD_MAP_400,
@@ -95,6 +96,7 @@ def _client(request: Request) -> tuple[str | None, str | None]:
     ),
 )
 @speaks(Dialect.ATTACH_INDIVIDUAL)
+@one_thread
 def attach_individual(
     customer_id: uuid.UUID,
     body: IndividualAttach,
@@ -123,6 +125,7 @@ _FIELD_MAP_RESPONSES = responses(
 
 @router.post("/v2/customers/{customer_id}/business/attach", responses=_FIELD_MAP_RESPONSES)
 @speaks(Dialect.FIELD_MAP)
+@one_thread
 def attach_business(
     customer_id: uuid.UUID,
     body: BusinessAttach,
@@ -144,6 +147,7 @@ def attach_business(
     "/v2/customers/{customer_id}/associated-parties/individual/attach", responses=_FIELD_MAP_RESPONSES
 )
 @speaks(Dialect.FIELD_MAP)
+@one_thread
 def attach_parties(
     customer_id: uuid.UUID, body: PartyAttach, caller: Principal, runtime: RuntimeDep, session: SessionDep
 ) -> JSONResponse:

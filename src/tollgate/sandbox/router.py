@@ -14,6 +14,7 @@ from tollgate.customers import present
 from tollgate.customers.models import Customer
 from tollgate.customers.schemas import CustomerDetailRead
 from tollgate.errors import Dialect, NotFound, speaks
+from tollgate.handler import one_thread
 from tollgate.http_docs import AUTH_401, NOT_FOUND_404, VALIDATION_422, MessageBody, responses
 from tollgate.runtime import Runtime, RuntimeDep, SessionDep
 from tollgate.sandbox import service
@@ -29,7 +30,7 @@ from tollgate.verification import rfi
 from tollgate.verification.schemas import ApproveIn, HoldIn, PartyRejectIn, RejectIn, RequestInformationIn
 
 
-def sandbox_only(runtime: RuntimeDep) -> None:
+async def sandbox_only(runtime: RuntimeDep) -> None:
     """In live mode the sandbox does not exist: 404 before anything else, credentials included."""
     if not runtime.settings.sandbox:
         raise NotFound()
@@ -65,6 +66,7 @@ def _decide(
 
 @router.post("/customers/{customer_id}/approve", response_model=CustomerDetailRead, responses=_DECISION)
 @speaks(Dialect.STANDARD)
+@one_thread
 def approve(
     customer_id: uuid.UUID,
     caller: Principal,
@@ -79,6 +81,7 @@ def approve(
 
 @router.post("/customers/{customer_id}/reject", response_model=CustomerDetailRead, responses=_DECISION)
 @speaks(Dialect.STANDARD)
+@one_thread
 def reject(
     customer_id: uuid.UUID, body: RejectIn, caller: Principal, runtime: RuntimeDep, session: SessionDep
 ) -> JSONResponse:
@@ -90,6 +93,7 @@ def reject(
     "/customers/{customer_id}/request-information", response_model=CustomerDetailRead, responses=_DECISION
 )
 @speaks(Dialect.STANDARD)
+@one_thread
 def request_information(
     customer_id: uuid.UUID,
     body: RequestInformationIn,
@@ -103,6 +107,7 @@ def request_information(
 
 @router.post("/customers/{customer_id}/hold", response_model=CustomerDetailRead, responses=_DECISION)
 @speaks(Dialect.STANDARD)
+@one_thread
 def hold(
     customer_id: uuid.UUID,
     caller: Principal,
@@ -120,6 +125,7 @@ def hold(
     responses=_DECISION,
 )
 @speaks(Dialect.STANDARD)
+@one_thread
 def approve_party(
     customer_id: uuid.UUID,
     party_id: uuid.UUID,
@@ -138,6 +144,7 @@ def approve_party(
     responses=_DECISION,
 )
 @speaks(Dialect.STANDARD)
+@one_thread
 def reject_party(
     customer_id: uuid.UUID,
     party_id: uuid.UUID,
@@ -156,6 +163,7 @@ def reject_party(
     responses=_DECISION,
 )
 @speaks(Dialect.STANDARD)
+@one_thread
 def request_party_information(
     customer_id: uuid.UUID,
     party_id: uuid.UUID,
@@ -173,6 +181,7 @@ def request_party_information(
 
 @router.get("/clock", response_model=ClockRead)
 @speaks(Dialect.STANDARD)
+@one_thread
 def get_clock(caller: Principal, runtime: RuntimeDep, session: SessionDep) -> JSONResponse:
     """The caller's current time and how far it is from real time."""
     return JSONResponse({"data": service.clock(session, runtime, caller.id).wire()})
@@ -180,6 +189,7 @@ def get_clock(caller: Principal, runtime: RuntimeDep, session: SessionDep) -> JS
 
 @router.post("/clock", response_model=ClockRead)
 @speaks(Dialect.STANDARD)
+@one_thread
 def set_clock(body: ClockIn, caller: Principal, runtime: RuntimeDep, session: SessionDep) -> JSONResponse:
     """Move the caller's clock: ``{"advance_by": "P1D"}`` (or seconds) or
     ``{"set_to": "2027-01-01T00:00:00Z"}``. Token expiry, document expiry checks, RFI ages, event times and
@@ -190,6 +200,7 @@ def set_clock(body: ClockIn, caller: Principal, runtime: RuntimeDep, session: Se
 
 @router.delete("/clock", response_model=ClockRead)
 @speaks(Dialect.STANDARD)
+@one_thread
 def real_time(caller: Principal, runtime: RuntimeDep, session: SessionDep) -> JSONResponse:
     """Return the caller's clock to real time."""
     return JSONResponse({"data": service.set_clock(session, runtime, caller.id).wire()})
@@ -204,6 +215,7 @@ def _faults(found: Faults) -> JSONResponse:
 
 @router.get("/webhook-faults", response_model=WebhookFaultsRead)
 @speaks(Dialect.STANDARD)
+@one_thread
 def get_webhook_faults(caller: Principal, session: SessionDep) -> JSONResponse:
     """The faults injected into the caller's webhook deliveries (all off by default)."""
     return _faults(service.faults(session, caller.id))
@@ -211,6 +223,7 @@ def get_webhook_faults(caller: Principal, session: SessionDep) -> JSONResponse:
 
 @router.post("/webhook-faults", response_model=WebhookFaultsRead)
 @speaks(Dialect.STANDARD)
+@one_thread
 def set_webhook_faults(
     body: WebhookFaultsIn, caller: Principal, runtime: RuntimeDep, session: SessionDep
 ) -> JSONResponse:
@@ -221,6 +234,7 @@ def set_webhook_faults(
 
 @router.delete("/webhook-faults", response_model=WebhookFaultsRead)
 @speaks(Dialect.STANDARD)
+@one_thread
 def clear_webhook_faults(caller: Principal, runtime: RuntimeDep, session: SessionDep) -> JSONResponse:
     """Turn every fault off."""
     return _faults(service.set_faults(session, caller.id, None, runtime.now()))
@@ -231,6 +245,7 @@ def clear_webhook_faults(caller: Principal, runtime: RuntimeDep, session: Sessio
 
 @router.post("/reset", response_model=ResetRead)
 @speaks(Dialect.STANDARD)
+@one_thread
 def reset(
     caller: Principal, runtime: RuntimeDep, session: SessionDep, background: BackgroundTasks
 ) -> JSONResponse:

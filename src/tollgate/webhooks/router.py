@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 
 from tollgate.auth.deps import Principal
 from tollgate.errors import Dialect, speaks
+from tollgate.handler import one_thread
 from tollgate.http_docs import AUTH_401, NOT_FOUND_404, VALIDATION_422, responses
 from tollgate.runtime import RuntimeDep, SessionDep
 from tollgate.webhooks import present, service
@@ -38,6 +39,7 @@ router = APIRouter(tags=["Webhooks"])
     responses=responses(AUTH_401, VALIDATION_422),
 )
 @speaks(Dialect.STANDARD)
+@one_thread
 def create_endpoint(
     body: EndpointCreate, caller: Principal, runtime: RuntimeDep, session: SessionDep
 ) -> JSONResponse:
@@ -48,6 +50,7 @@ def create_endpoint(
 
 @router.get("/v2/webhook-endpoints", response_model=EndpointListResponse, responses=responses(AUTH_401))
 @speaks(Dialect.STANDARD)
+@one_thread
 def list_endpoints(caller: Principal, session: SessionDep) -> JSONResponse:
     """The caller's endpoints, oldest first (never their secrets)."""
     rows = service.list_endpoints(session, caller.id)
@@ -60,6 +63,7 @@ def list_endpoints(caller: Principal, session: SessionDep) -> JSONResponse:
     responses=responses(AUTH_401, NOT_FOUND_404, VALIDATION_422),
 )
 @speaks(Dialect.STANDARD)
+@one_thread
 def get_endpoint(endpoint_id: uuid.UUID, caller: Principal, session: SessionDep) -> JSONResponse:
     """One endpoint."""
     return JSONResponse({"data": present.endpoint(service.get_endpoint(session, caller.id, endpoint_id))})
@@ -71,6 +75,7 @@ def get_endpoint(endpoint_id: uuid.UUID, caller: Principal, session: SessionDep)
     responses=responses(AUTH_401, NOT_FOUND_404, VALIDATION_422),
 )
 @speaks(Dialect.STANDARD)
+@one_thread
 def update_endpoint(
     endpoint_id: uuid.UUID, body: EndpointUpdate, caller: Principal, runtime: RuntimeDep, session: SessionDep
 ) -> JSONResponse:
@@ -88,6 +93,7 @@ def update_endpoint(
     responses=responses(AUTH_401, NOT_FOUND_404, VALIDATION_422),
 )
 @speaks(Dialect.STANDARD)
+@one_thread
 def delete_endpoint(endpoint_id: uuid.UUID, caller: Principal, session: SessionDep) -> Response:
     """Remove an endpoint and its delivery history."""
     service.delete_endpoint(session, caller.id, endpoint_id)
@@ -100,6 +106,7 @@ def delete_endpoint(endpoint_id: uuid.UUID, caller: Principal, session: SessionD
     responses=responses(AUTH_401, NOT_FOUND_404, VALIDATION_422),
 )
 @speaks(Dialect.STANDARD)
+@one_thread
 def rotate_secret(
     endpoint_id: uuid.UUID,
     caller: Principal,
@@ -119,6 +126,7 @@ def rotate_secret(
 
 @router.get("/v2/events", response_model=EventListResponse, responses=responses(AUTH_401, VALIDATION_422))
 @speaks(Dialect.STANDARD)
+@one_thread
 def list_events(
     caller: Principal,
     session: SessionDep,
@@ -157,6 +165,7 @@ def _event_detail(session: SessionDep, event: Event) -> dict[str, object]:
     responses=responses(AUTH_401, NOT_FOUND_404, VALIDATION_422),
 )
 @speaks(Dialect.STANDARD)
+@one_thread
 def get_event(event_id: uuid.UUID, caller: Principal, session: SessionDep) -> JSONResponse:
     """One event as it was sent, with every delivery and every attempt."""
     event = service.get_event(session, caller.id, event_id)
@@ -170,6 +179,7 @@ def get_event(event_id: uuid.UUID, caller: Principal, session: SessionDep) -> JS
     responses=responses(AUTH_401, NOT_FOUND_404, VALIDATION_422),
 )
 @speaks(Dialect.STANDARD)
+@one_thread
 def resend_event(
     event_id: uuid.UUID,
     caller: Principal,
