@@ -35,7 +35,7 @@ def _refuse_own_transaction(fn: Callable[..., Any], name: str, annotation: Any) 
         if dependency is None:
             continue
         wanted = typing.get_type_hints(dependency, include_extras=True).values()
-        if any(a == SessionDep or a == Principal for a in wanted):
+        if any(a in (SessionDep, Principal) for a in wanted):
             raise TypeError(f"{fn.__qualname__}: parameter {name!r} opens its own transaction")
 
 
