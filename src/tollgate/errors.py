@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from tollgate.kit.responses import JSONBody
 from tollgate.kit.text import NUL_ERROR
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ def render(exc: TollgateError, dialect: Dialect) -> JSONResponse:
         body = {"status": status, "message": exc.message}
     else:
         body = {"message": exc.message}
-    return JSONResponse(body, status_code=status)
+    return JSONBody(body, status_code=status)
 
 
 async def _tollgate_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -198,18 +199,18 @@ async def _request_validation_handler(request: Request, exc: Exception) -> JSONR
 async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     if exc.status_code == 404:
-        return JSONResponse({"message": "Resource not found"}, status_code=404)
+        return JSONBody({"message": "Resource not found"}, status_code=404)
     if exc.status_code == 401:
-        return JSONResponse({"message": "Authentication failed"}, status_code=401)
-    return JSONResponse({"message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
+        return JSONBody({"message": "Authentication failed"}, status_code=401)
+    return JSONBody({"message": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers)
 
 
 async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     dialect = _dialect(request)
     if dialect is Dialect.STANDARD:
-        return JSONResponse({"message": "Internal server error"}, status_code=500)
-    return JSONResponse({"status": 500, "message": "Internal server error"}, status_code=500)
+        return JSONBody({"message": "Internal server error"}, status_code=500)
+    return JSONBody({"status": 500, "message": "Internal server error"}, status_code=500)
 
 
 def install(app: FastAPI) -> None:

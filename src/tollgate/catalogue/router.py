@@ -24,6 +24,7 @@ from tollgate.errors import Dialect, ValidationFailed, speaks
 from tollgate.handler import one_thread
 from tollgate.http_docs import AUTH_401, VALIDATION_422, responses
 from tollgate.kit.pagination import pagination
+from tollgate.kit.responses import JSONBody
 
 router = APIRouter(tags=["Catalogue"])
 
@@ -35,7 +36,7 @@ _DOCS = responses(AUTH_401, VALIDATION_422)
 
 
 def _page(key: str, items: Sequence[Any], current_page: int, per_page: int) -> JSONResponse:
-    return JSONResponse(
+    return JSONBody(
         {
             "data": {
                 "pagination": pagination(current_page, per_page, len(items)).model_dump(),
@@ -70,7 +71,7 @@ def list_subdivisions(
     # Fin types the path parameter as its CountryCode enum: an unknown code is a validation error, not a 404.
     if not service.is_country(country_code):
         raise ValidationFailed([("country_code", "Must be an ISO 3166-1 alpha-3 country code")])
-    return JSONResponse({"data": {"subdivisions": list(service.subdivisions(country_code))}})
+    return JSONBody({"data": {"subdivisions": list(service.subdivisions(country_code))}})
 
 
 @router.get("/v1/occupations", response_model=OccupationListRead, responses=_DOCS)

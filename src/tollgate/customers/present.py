@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote_plus
 
 from sqlalchemy import Row
 
@@ -12,8 +12,9 @@ from tollgate.kit.timefmt import fractional_z, seconds_z
 
 
 def tos_url(base_url: str, customer: Customer | Row[Any]) -> str:
-    query = urlencode({"customer_id": str(customer.id), "tos_policies_value": customer.tos_policies_value})
-    return f"{base_url.rstrip('/')}/tos?{query}"
+    # As urlencode() would write it; a UUID needs no quoting.
+    value = quote_plus(customer.tos_policies_value)
+    return f"{base_url.rstrip('/')}/tos?customer_id={customer.id}&tos_policies_value={value}"
 
 
 def list_item(customer: Customer | Row[Any], base_url: str) -> dict[str, Any]:

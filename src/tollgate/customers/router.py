@@ -29,6 +29,7 @@ from tollgate.http_docs import (
     responses,
 )
 from tollgate.kit.pagination import pagination
+from tollgate.kit.responses import JSONBody
 from tollgate.runtime import RuntimeDep, SessionDep
 from tollgate.verification import rfi
 
@@ -51,7 +52,7 @@ def create_individual(
     raw = body.model_dump(mode="json", exclude_unset=True)
     customer = service.create_individual(session, caller, runtime.now_for(caller.id, session), body, raw)
     url = present.tos_url(runtime.settings.public_base_url, customer)
-    return JSONResponse({"data": {"customer_id": str(customer.id), "tos_policies_url": url}})
+    return JSONBody({"data": {"customer_id": str(customer.id), "tos_policies_url": url}})
 
 
 @router.post(
@@ -76,7 +77,7 @@ def create_business(
     raw = body.model_dump(mode="json", exclude_unset=True)
     customer = service.create_business(session, caller, runtime.now_for(caller.id, session), body, raw)
     url = present.tos_url(runtime.settings.public_base_url, customer)
-    return JSONResponse({"customer_id": str(customer.id), "tos_policies_url": url}, status_code=201)
+    return JSONBody({"customer_id": str(customer.id), "tos_policies_url": url}, status_code=201)
 
 
 @router.get("/v2/customers", response_model=CustomerListRead, responses=responses(AUTH_401, VALIDATION_422))
@@ -99,7 +100,7 @@ def list_customers(
             "customers": [present.list_item(c, base) for c in result.customers],
         }
     }
-    return JSONResponse(body)
+    return JSONBody(body)
 
 
 @router.get(
@@ -115,4 +116,4 @@ def get_customer(
     """One customer with its associated parties, rejection reason and open requests for information."""
     customer = service.get_customer(session, caller, customer_id)
     entries = rfi.render_all(rfi.open_rfis(session, customer.id))
-    return JSONResponse({"data": present.detail(customer, runtime.settings.public_base_url, entries)})
+    return JSONBody({"data": present.detail(customer, runtime.settings.public_base_url, entries)})

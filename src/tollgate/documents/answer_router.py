@@ -21,6 +21,7 @@ from tollgate.http_docs import (
     StatusMessageBody,
     responses,
 )
+from tollgate.kit.responses import JSONBody
 from tollgate.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["Customers"])
@@ -66,4 +67,4 @@ def answer_rfis(
     customer = answer.answer_rfis(
         session, caller, cid, body, runtime.now_for(caller.id, session), ip, request.headers.get("user-agent")
     )
-    return JSONResponse({"data": {"customer_id": str(customer.id)}})
+    return JSONBody({"data": {"customer_id": str(customer.id)}})

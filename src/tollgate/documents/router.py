@@ -22,6 +22,7 @@ from tollgate.http_docs import (
     StatusMessageBody,
     responses,
 )
+from tollgate.kit.responses import JSONBody
 from tollgate.runtime import RuntimeDep, SessionDep
 
 router = APIRouter(tags=["Customers"])
@@ -76,7 +77,7 @@ async def upload(
         )
 
     uploaded = await run_in_threadpool(store)
-    return JSONResponse({"data": {"files": [{u.field: u.uri} for u in uploaded]}})
+    return JSONBody({"data": {"files": [{u.field: u.uri} for u in uploaded]}})
 
 
 def _client(request: Request) -> tuple[str | None, str | None]:
@@ -110,7 +111,7 @@ def attach_individual(
     customer = service.attach_individual(
         session, caller, customer_id, body, runtime.now_for(caller.id, session), ip=ip, agent=agent
     )
-    return JSONResponse({"data": {"customer_id": str(customer.id)}, "meta": None})
+    return JSONBody({"data": {"customer_id": str(customer.id)}, "meta": None})
 
 
 _FIELD_MAP_RESPONSES = responses(
@@ -140,7 +141,7 @@ def attach_business(
     service.attach_business(
         session, caller, customer_id, body, runtime.now_for(caller.id, session), ip=ip, agent=agent
     )
-    return JSONResponse({"data": {}})
+    return JSONBody({"data": {}})
 
 
 @router.post(
@@ -153,4 +154,4 @@ def attach_parties(
 ) -> JSONResponse:
     """Attach identity, address and supporting documents of associated parties."""
     service.attach_parties(session, caller, customer_id, body, runtime.now_for(caller.id, session))
-    return JSONResponse({"data": {}})
+    return JSONBody({"data": {}})

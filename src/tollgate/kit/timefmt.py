@@ -6,14 +6,17 @@ from datetime import UTC, datetime
 
 
 def _utc(dt: datetime) -> datetime:
+    if dt.tzinfo is UTC:
+        return dt
     if dt.tzinfo is None:
         return dt.replace(tzinfo=UTC)
     return dt.astimezone(UTC)
 
 
 def seconds_z(dt: datetime) -> str:
-    """``created_at`` / ``updated_at``: whole seconds, ``Z`` suffix."""
-    return _utc(dt).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """``created_at`` / ``updated_at``: whole seconds, ``Z`` suffix (``isoformat``: a list page formats
+    a thousand of these, and it is several times faster than ``strftime``)."""
+    return _utc(dt).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def fractional_z(dt: datetime) -> str:

@@ -16,6 +16,7 @@ from tollgate.customers.schemas import CustomerDetailRead
 from tollgate.errors import Dialect, NotFound, speaks
 from tollgate.handler import one_thread
 from tollgate.http_docs import AUTH_401, NOT_FOUND_404, VALIDATION_422, MessageBody, responses
+from tollgate.kit.responses import JSONBody
 from tollgate.runtime import Runtime, RuntimeDep, SessionDep
 from tollgate.sandbox import service
 from tollgate.sandbox.faults import Faults
@@ -47,7 +48,7 @@ router = APIRouter(
 
 def _detail(session: SessionDep, runtime: Runtime, customer: Customer) -> JSONResponse:
     entries = rfi.render_all(rfi.open_rfis(session, customer.id))
-    return JSONResponse({"data": present.detail(customer, runtime.settings.public_base_url, entries)})
+    return JSONBody({"data": present.detail(customer, runtime.settings.public_base_url, entries)})
 
 
 def _decide(
@@ -184,7 +185,7 @@ def request_party_information(
 @one_thread
 def get_clock(caller: Principal, runtime: RuntimeDep, session: SessionDep) -> JSONResponse:
     """The caller's current time and how far it is from real time."""
-    return JSONResponse({"data": service.clock(session, runtime, caller.id).wire()})
+    return JSONBody({"data": service.clock(session, runtime, caller.id).wire()})
 
 
 @router.post("/clock", response_model=ClockRead)
@@ -195,7 +196,7 @@ def set_clock(body: ClockIn, caller: Principal, runtime: RuntimeDep, session: Se
     ``{"set_to": "2027-01-01T00:00:00Z"}``. Token expiry, document expiry checks, RFI ages, event times and
     webhook retries follow it."""
     view = service.set_clock(session, runtime, caller.id, advance_by=body.advance_by, set_to=body.set_to)
-    return JSONResponse({"data": view.wire()})
+    return JSONBody({"data": view.wire()})
 
 
 @router.delete("/clock", response_model=ClockRead)
@@ -203,14 +204,14 @@ def set_clock(body: ClockIn, caller: Principal, runtime: RuntimeDep, session: Se
 @one_thread
 def real_time(caller: Principal, runtime: RuntimeDep, session: SessionDep) -> JSONResponse:
     """Return the caller's clock to real time."""
-    return JSONResponse({"data": service.set_clock(session, runtime, caller.id).wire()})
+    return JSONBody({"data": service.set_clock(session, runtime, caller.id).wire()})
 
 
 # ---------------------------------------------------------------- webhook faults
 
 
 def _faults(found: Faults) -> JSONResponse:
-    return JSONResponse({"data": found.wire()})
+    return JSONBody({"data": found.wire()})
 
 
 @router.get("/webhook-faults", response_model=WebhookFaultsRead)
@@ -255,4 +256,4 @@ def reset(
     done = service.reset(session, caller.id)
     # The bytes go once the transaction has committed (background tasks run after the response).
     background.add_task(service.delete_files, runtime, done.file_keys)
-    return JSONResponse({"data": done.counts}, background=background)
+    return JSONBody({"data": done.counts}, background=background)

@@ -15,6 +15,7 @@ from tollgate.customers import present
 from tollgate.customers.models import Customer
 from tollgate.errors import AuthenticationFailed, NotFound
 from tollgate.http_docs import AUTH_401, NOT_FOUND_404, VALIDATION_422, MessageBody, responses
+from tollgate.kit.responses import JSONBody
 from tollgate.kit.timefmt import fractional_z, seconds_z
 from tollgate.runtime import Runtime, RuntimeDep, SessionDep
 from tollgate.verification import operators, rfi, service
@@ -135,7 +136,7 @@ def review_queue(
         .limit(limit)
     ).all()
     base = runtime.settings.public_base_url
-    return JSONResponse({"data": [present.list_item(c, base) for c in rows]})
+    return JSONBody({"data": [present.list_item(c, base) for c in rows]})
 
 
 @router.get("/customers/{customer_id}")
@@ -147,12 +148,12 @@ def review_customer(
     ).one_or_none()
     if customer is None:
         raise NotFound()
-    return JSONResponse({"data": review_view(session, runtime, customer)})
+    return JSONBody({"data": review_view(session, runtime, customer)})
 
 
 def _done(session: Session, runtime: Runtime, customer: Customer) -> JSONResponse:
     session.flush()
-    return JSONResponse({"data": review_view(session, runtime, customer)})
+    return JSONBody({"data": review_view(session, runtime, customer)})
 
 
 @router.post("/customers/{customer_id}/approve")

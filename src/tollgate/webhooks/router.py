@@ -13,6 +13,7 @@ from tollgate.auth.deps import Principal
 from tollgate.errors import Dialect, speaks
 from tollgate.handler import one_thread
 from tollgate.http_docs import AUTH_401, NOT_FOUND_404, VALIDATION_422, responses
+from tollgate.kit.responses import JSONBody
 from tollgate.runtime import RuntimeDep, SessionDep
 from tollgate.webhooks import present, service
 from tollgate.webhooks.models import Event
@@ -45,7 +46,7 @@ def create_endpoint(
 ) -> JSONResponse:
     """Register a URL for the caller's events. The signing secret is in this response only."""
     endpoint, secret = service.create_endpoint(session, caller.id, body, runtime.now(), runtime.settings.mode)
-    return JSONResponse({"data": present.endpoint(endpoint, secret=secret)}, status_code=201)
+    return JSONBody({"data": present.endpoint(endpoint, secret=secret)}, status_code=201)
 
 
 @router.get("/v2/webhook-endpoints", response_model=EndpointListResponse, responses=responses(AUTH_401))
@@ -54,7 +55,7 @@ def create_endpoint(
 def list_endpoints(caller: Principal, session: SessionDep) -> JSONResponse:
     """The caller's endpoints, oldest first (never their secrets)."""
     rows = service.list_endpoints(session, caller.id)
-    return JSONResponse({"data": {"webhook_endpoints": [present.endpoint(e) for e in rows]}})
+    return JSONBody({"data": {"webhook_endpoints": [present.endpoint(e) for e in rows]}})
 
 
 @router.get(
@@ -66,7 +67,7 @@ def list_endpoints(caller: Principal, session: SessionDep) -> JSONResponse:
 @one_thread
 def get_endpoint(endpoint_id: uuid.UUID, caller: Principal, session: SessionDep) -> JSONResponse:
     """One endpoint."""
-    return JSONResponse({"data": present.endpoint(service.get_endpoint(session, caller.id, endpoint_id))})
+    return JSONBody({"data": present.endpoint(service.get_endpoint(session, caller.id, endpoint_id))})
 
 
 @router.patch(
@@ -83,7 +84,7 @@ def update_endpoint(
     endpoint = service.update_endpoint(
         session, caller.id, endpoint_id, body, runtime.now(), runtime.settings.mode
     )
-    return JSONResponse({"data": present.endpoint(endpoint)})
+    return JSONBody({"data": present.endpoint(endpoint)})
 
 
 @router.delete(
@@ -121,7 +122,7 @@ def rotate_secret(
     endpoint, secret = service.rotate_secret(
         session, caller.id, endpoint_id, runtime.now(), timedelta(seconds=seconds)
     )
-    return JSONResponse({"data": present.endpoint(endpoint, secret=secret)})
+    return JSONBody({"data": present.endpoint(endpoint, secret=secret)})
 
 
 @router.get("/v2/events", response_model=EventListResponse, responses=responses(AUTH_401, VALIDATION_422))
@@ -150,7 +151,7 @@ def list_events(
     )
     by_event = service.deliveries_of(session, [e.id for e in page.events])
     events = [present.event(e, by_event[e.id]) for e in page.events]
-    return JSONResponse({"data": {"events": events, "next_cursor": page.next_cursor}})
+    return JSONBody({"data": {"events": events, "next_cursor": page.next_cursor}})
 
 
 def _event_detail(session: SessionDep, event: Event) -> dict[str, object]:
@@ -169,7 +170,7 @@ def _event_detail(session: SessionDep, event: Event) -> dict[str, object]:
 def get_event(event_id: uuid.UUID, caller: Principal, session: SessionDep) -> JSONResponse:
     """One event as it was sent, with every delivery and every attempt."""
     event = service.get_event(session, caller.id, event_id)
-    return JSONResponse({"data": _event_detail(session, event)})
+    return JSONBody({"data": _event_detail(session, event)})
 
 
 @router.post(
@@ -190,4 +191,4 @@ def resend_event(
     """Queue the event again, with a fresh retry schedule, for its endpoints (or the one named)."""
     endpoint_id = body.endpoint_id if body else None
     event = service.resend_event(session, caller.id, event_id, runtime.now(), endpoint_id=endpoint_id)
-    return JSONResponse({"data": _event_detail(session, event)}, status_code=202)
+    return JSONBody({"data": _event_detail(session, event)}, status_code=202)

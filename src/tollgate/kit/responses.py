@@ -1,0 +1,16 @@
+"""JSON responses encoded by orjson."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi.responses import JSONResponse
+
+
+class JSONBody(JSONResponse):
+    """Starlette's ``JSONResponse`` with orjson as the encoder: the same compact UTF-8 bytes in the same
+    key order, several times faster on a list page of 512 customers (docs/benchmarks.md)."""
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
