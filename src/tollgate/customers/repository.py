@@ -13,21 +13,30 @@ from sqlalchemy.orm import Session
 
 from tollgate.customers.models import Customer, CustomerCounter
 
+# Bound-parameter names differ from the columns': SQLAlchemy reserves those in UPDATE statements.
+_BUMP = (
+    update(CustomerCounter)
+    .where(CustomerCounter.client_pk == bindparam("c_client"), CustomerCounter.type == bindparam("c_kind"))
+    .values(total=CustomerCounter.total + bindparam("c_count"))
+    .returning(CustomerCounter.total)
+)
+_NEW_COUNTER = {
+    "postgresql": pg_insert(CustomerCounter).on_conflict_do_nothing(),
+    "sqlite": sqlite_insert(CustomerCounter).on_conflict_do_nothing(),
+}
+
 
 def next_seq(session: Session, client_pk: uuid.UUID, kind: str, count: int = 1) -> int:
     """Reserve the next sequence number (or the next ``count``, ending with the one returned); the counter
     row stays locked until the transaction ends."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(CustomerCounter).values(client_pk=client_pk, type=kind, total=0).on_conflict_do_nothing()
-    )
-    total = session.execute(
-        update(CustomerCounter)
-        .where(CustomerCounter.client_pk == client_pk, CustomerCounter.type == kind)
-        .values(total=CustomerCounter.total + count)
-        .returning(CustomerCounter.total)
-    ).scalar_one()
+    params = {"c_client": client_pk, "c_kind": kind, "c_count": count}
+    total = session.execute(_BUMP, params).scalar_one_or_none()
+    if total is None:
+        # The client's first customer of this type: make the counter (another transaction may be making
+        # it at the same moment; the conflict leaves theirs), then count on it.
+        dialect = session.get_bind().dialect.name
+        session.execute(_NEW_COUNTER[dialect], {"client_pk": client_pk, "type": kind, "total": 0})
+        total = session.execute(_BUMP, params).scalar_one()
     return int(total)
 
 

@@ -12,7 +12,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from tollgate.config import Mode, Settings, get_settings
@@ -96,6 +96,13 @@ def _next_sequence(session: Session, customer_id: uuid.UUID) -> int:
     return int(last or 0) + 1
 
 
+_ENABLED_ENDPOINTS = (
+    select(WebhookEndpoint)
+    .where(WebhookEndpoint.client_pk == bindparam("client_pk"), WebhookEndpoint.enabled.is_(True))
+    .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
+)
+
+
 def _record(
     session: Session,
     customer: Customer,
@@ -128,11 +135,7 @@ def _record(
     )
     session.add(event)
     session.flush()
-    endpoints = session.scalars(
-        select(WebhookEndpoint)
-        .where(WebhookEndpoint.client_pk == customer.client_pk, WebhookEndpoint.enabled.is_(True))
-        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
-    )
+    endpoints = session.scalars(_ENABLED_ENDPOINTS, {"client_pk": customer.client_pk})
     for endpoint in endpoints:
         if event_type.value in endpoint.event_types:
             deliveries.new_delivery(session, event, endpoint, now)
