@@ -40,6 +40,7 @@ SCENARIOS = (
     "statements",
     "ceiling",
     "detail",
+    "detail-1",
     "list-10",
     "list-512",
     "list-last-512",
@@ -176,8 +177,10 @@ class Block:
         *,
         response_bytes: int,
         note: str = "",
+        connections: int | None = None,
     ) -> Result:
         o = self.options
+        connections = connections or o.concurrency
         if o.warmup > 0:
             measure.http(
                 name,
@@ -187,7 +190,7 @@ class Block:
                 backend="",
                 size=0,
                 seconds=o.warmup,
-                connections=o.concurrency,
+                connections=connections,
             )
         result = measure.http(
             name,
@@ -197,7 +200,7 @@ class Block:
             backend=self.backend.name,
             size=self.size,
             seconds=o.duration,
-            connections=o.concurrency,
+            connections=connections,
             response_bytes=response_bytes,
             note=note,
         )
@@ -339,6 +342,17 @@ def run_block(block: Block, docs: jobs.Documents) -> list[Result]:
     if "detail" in o.only:
         block.http(
             "detail", "detail read", block.server, detail, response_bytes=ceiling_bytes, note="random ids"
+        )
+    if "detail-1" in o.only:
+        # The latency of a lone request: with one connection nothing queues behind anything else.
+        block.http(
+            "detail-1",
+            "detail read, 1 connection",
+            block.server,
+            detail,
+            response_bytes=ceiling_bytes,
+            note="random ids, one connection",
+            connections=1,
         )
     first = _check(api.get("/v2/customers?type=INDIVIDUAL&per_page=512"), 200, "list").json()["data"]
     total = first["pagination"]["total"]

@@ -6,6 +6,7 @@ Both run the same Alembic migrations.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -59,12 +60,16 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 
+SQLITE_BUSY_SECONDS = 30
+_HOLDS_WRITER = "tollgate_holds_writer"
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
     cursor.close()
 
 
@@ -72,7 +77,7 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Eng
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS})
         event.listen(engine, "connect", _sqlite_pragmas)
 
         # Let SQLite take the write lock at BEGIN, so concurrent writers queue on busy_timeout
@@ -81,12 +86,31 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Eng
         def _no_pysqlite_begin(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
             dbapi_connection.isolation_level = None
 
+        # SQLite has one writer at a time. Writers of this process queue on a lock of their own first:
+        # a thread waiting on it wakes the moment the writer before it ends, while busy_timeout polls
+        # with sleeps of up to 100 ms, which put seconds on the slowest creates under load
+        # (docs/benchmarks.md). busy_timeout still arbitrates between processes.
+        writer = threading.Lock()
+
         @event.listens_for(engine, "begin")
         def _begin(conn: Any) -> None:
             # Writers take the lock at BEGIN (IMMEDIATE) so they queue on busy_timeout; readers stay
             # deferred so WAL lets them run beside a writer.
             write = conn.get_execution_options().get("tollgate_write", True)
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            if write and writer.acquire(timeout=SQLITE_BUSY_SECONDS):
+                conn.info[_HOLDS_WRITER] = True
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+            except BaseException:
+                _release(conn)
+                raise
+
+        def _release(conn: Any) -> None:
+            if conn.info.pop(_HOLDS_WRITER, False):
+                writer.release()
+
+        event.listen(engine, "commit", _release)
+        event.listen(engine, "rollback", _release)
 
         return engine
     return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)

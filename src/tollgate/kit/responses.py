@@ -13,4 +13,8 @@ class JSONBody(JSONResponse):
     key order, several times faster on a list page of 512 customers (docs/benchmarks.md)."""
 
     def render(self, content: Any) -> bytes:
-        return orjson.dumps(content)
+        try:
+            return orjson.dumps(content)
+        except TypeError:
+            # What orjson cannot encode (an integer beyond 64 bits) the standard encoder still can.
+            return super().render(content)
