@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -13,7 +14,7 @@ from fastapi import Depends, Request
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from tollgate.auth.service import Keys, load_keys
+from tollgate.auth.service import AccessClaims, Keys, load_keys, verify_access_token
 from tollgate.config import Settings
 from tollgate.db import make_engine, make_sessionmaker, unit_of_work
 from tollgate.documents.storage import FileStore, LocalFileStore, S3FileStore
@@ -31,6 +32,13 @@ class Runtime:
     keys: Keys
     files: FileStore
     clock: Clock = field(default_factory=SystemClock)
+    # A token's signature and claims never change: each is verified once per process, on the event loop.
+    verify_token: Callable[[str], AccessClaims] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.verify_token = functools.lru_cache(maxsize=4096)(
+            functools.partial(verify_access_token, self.keys, self.settings)
+        )
 
     def now(self) -> datetime:
         return self.clock.now()

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from tollgate.auth.service import AccessClaims, Caller, authenticate, verify_access_token
+from tollgate.auth.service import AccessClaims, Caller, authenticate
 from tollgate.errors import AuthenticationFailed
 from tollgate.runtime import Runtime, RuntimeDep, SessionDep
 
@@ -32,7 +32,7 @@ async def signed_token(
     if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
         raise AuthenticationFailed()
     runtime: Runtime = request.app.state.runtime
-    claims = verify_access_token(runtime.keys, runtime.settings, credentials.credentials)
+    claims = runtime.verify_token(credentials.credentials)
     return SignedToken(credentials.credentials, claims)
 
 
