@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from datetime import timedelta
 
@@ -117,7 +118,7 @@ def test_invalid_endpoints_are_refused(api, auth_headers, body, errors):
 
 def test_live_mode_accepts_only_https_to_public_addresses(runtime, make_client):
     settings = runtime.settings.model_copy(update={"mode": Mode.LIVE})
-    app = create_app(settings, runtime=type(runtime)(**{**runtime.__dict__, "settings": settings}))
+    app = create_app(settings, runtime=dataclasses.replace(runtime, settings=settings))
     creds = make_client("live")
     with TestClient(app, base_url=BASE_URL) as live:
         token = live.post(
