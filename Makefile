@@ -37,8 +37,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench migrations
 	$(BIN)/mypy src
 
+# Every size on both backends, with py-spy profiles of the scenarios whose targets are hardest to meet.
+BENCH_ARGS ?= --profile detail,list-512,create-individual
 bench: $(STAMP) bench-deps
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
