@@ -673,3 +673,43 @@ def test_unknown_and_foreign_customers_are_404_alike(api, auth_headers, make_cli
     r = api.patch(f"/v1/customers/{cid}", json=body)
     assert r.status_code == 401 and r.json() == {"message": "Authentication failed"}
     assert snapshot(runtime, cid) == before
+
+
+def test_an_approved_customers_answer_is_checked_and_a_bad_document_asked_for_again(
+    api, auth_headers, runtime, reviewer
+):
+    from tollgate.webhooks.models import Event
+
+    cid, _ = approved_individual(api, auth_headers, runtime)
+    rfi = {
+        "section": "identifying_documents",
+        "categories": [
+            {
+                "document_type": "PASSPORT",
+                "fields": [
+                    {"field_name": "files", "data_type": "URI", "status": "INVALID", "reason": "Blurred"}
+                ],
+            }
+        ],
+    }
+    r = api.post(f"/ops/v1/customers/{cid}/request-information", json={"rfis": [rfi]}, headers=reviewer)
+    assert r.status_code == 200, r.text
+    status_changed_at = detail(api, auth_headers, cid)["last_status_updated_at"]
+
+    broken = samples.corrupted(samples.png_bytes(seed=12))
+    new = upload(api, auth_headers, {"passport": ("p.png", broken)}, cid)
+    assert patch(api, auth_headers, cid, {"proof_of_identity": passport(new["passport"])}).status_code == 200
+    drain(runtime)
+
+    d = detail(api, auth_headers, cid)
+    assert d["customer_status"] == "APPROVED"
+    assert d["last_status_updated_at"] == status_changed_at
+    [entry] = d["request_for_information"]
+    assert entry["section"] == "identifying_documents"
+    [files] = [f for f in entry["categories"][0]["fields"] if f["field_name"] == "files"]
+    assert files["status"] == "INVALID" and files["reason"] == "Document appears to be corrupted"
+    statuses = sorted(row.status for row in rfi_rows(runtime, cid))
+    assert statuses == ["closed", "open"]
+    with unit_of_work(runtime.read_sessions) as s:
+        types = [e.type for e in s.scalars(select(Event).where(Event.customer_id == uuid.UUID(cid)))]
+    assert types.count("customer.rfi") == 2 and "customer.status" in types

@@ -297,14 +297,33 @@ def run_checks(session: Session, ctx: JobContext) -> None:
     now = ctx.runtime.now_for(customer.client_pk if customer else None, session)  # the client's clock
     if customer is None:
         return
-    if customer.status != S.PROCESSING.value:
-        # Already decided (a retry of a job that committed): nothing to redo.
-        documents.finish_batch(session, batch_id, now)
-        return
     from tollgate.documents.models import AttachBatch
 
     batch = session.get(AttachBatch, batch_id)
+    if batch is not None and batch.status == documents.DONE:
+        return  # a retry of a job that committed: nothing to redo
     submitted = (batch.created_at if batch is not None else now).date()
-    outcome = evaluate(session, ctx.runtime, customer, submitted)
-    apply(session, ctx.runtime, customer, outcome, now)
+    if customer.status == S.APPROVED.value:
+        # An answer to an RFI raised after approval: the customer stays APPROVED, and the documents it
+        # sent are checked all the same; what fails is asked for again (docs/rfi.md).
+        recheck_answer(session, ctx.runtime, customer, batch_id, submitted, now)
+    elif customer.status == S.PROCESSING.value:
+        apply(session, ctx.runtime, customer, evaluate(session, ctx.runtime, customer, submitted), now)
     documents.finish_batch(session, batch_id, now)
+
+
+def recheck_answer(
+    session: Session,
+    runtime: Runtime,
+    customer: Customer,
+    batch_id: uuid.UUID,
+    submitted: date,
+    now: datetime,
+) -> None:
+    """Raise RFIs for the problems of the documents this batch brought, without a new decision."""
+    outcome = evaluate(session, runtime, customer, submitted)
+    mine = [p for p in outcome.problems if p.attachment.batch_id == batch_id]
+    if not mine:
+        return
+    requests, _ = build_requests(customer, Outcome(problems=mine))
+    service.request_information(session, customer, requests, SYSTEM, now)
