@@ -529,25 +529,20 @@ def attach_individual(
             )
         )
     refs: list[tuple[str, str]] = []
-    seen: dict[str, str] = {}
+    unique: list[tuple[str, str]] = []  # a selfie may show a file used elsewhere
     for i, doc in enumerate(body.identifying_documents):
         path = f"identifying_documents[{i}]"
         check_individual_identity(path, doc, today, errors)
         for j, f in enumerate(doc.files):
-            fpath = f"{path}.files[{j}].uri"
-            refs.append((fpath, f.uri))
+            refs.append((f"{path}.files[{j}].uri", f.uri))
             if doc.type is not IndividualIdType.SELFIE:
-                if f.uri in seen:
-                    errors.append((fpath, f"Duplicate file URI (also at {seen[f.uri]})"))
-                seen.setdefault(f.uri, fpath)
+                unique.append(refs[-1])
     address = body.address_documents[0]
     check_individual_address("address_documents[0]", address, customer, today, errors)
     for j, f in enumerate(address.files):
-        fpath = f"address_documents[0].files[{j}].uri"
-        refs.append((fpath, f.uri))
-        if f.uri in seen:
-            errors.append((fpath, f"Duplicate file URI (also at {seen[f.uri]})"))
-        seen.setdefault(f.uri, fpath)
+        refs.append((f"address_documents[0].files[{j}].uri", f.uri))
+        unique.append(refs[-1])
+    check_unique(unique, errors)
     check_tos(customer, body.tos_policies_value, errors)
     rows = check_files(session, caller, customer, refs, errors)
     if errors:
@@ -581,7 +576,6 @@ def attach_business(
     )
     errors: list[tuple[str, str]] = []
     refs: list[tuple[str, str]] = []
-    seen: dict[str, str] = {}
     sections: dict[str, Sequence[FormationItem | OwnershipItem | SupportingItem]] = {
         "formation_documents": body.formation_documents,
         "ownership_documents": body.ownership_documents,
@@ -592,11 +586,8 @@ def attach_business(
     for section, items in sections.items():
         for i, item in enumerate(items):
             for j, f in enumerate(item.files):
-                fpath = f"{section}[{i}].files[{j}].uri"
-                refs.append((fpath, f.uri))
-                if f.uri in seen:
-                    errors.append((fpath, f"Duplicate file URI (also at {seen[f.uri]})"))
-                seen.setdefault(f.uri, fpath)
+                refs.append((f"{section}[{i}].files[{j}].uri", f.uri))
+    check_unique(refs, errors)
     check_tos(customer, body.tos_policies_value, errors)
     rows = check_files(session, caller, customer, refs, errors)
     if errors:
