@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Annotated
 
+import anyio.to_thread
 import pytest
 from fastapi import Depends
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
+from tollgate.app import create_app
 from tollgate.auth.router import router as auth_router
 from tollgate.catalogue.router import router as catalogue_router
 from tollgate.customers.router import router as customers_router
@@ -86,3 +90,15 @@ def test_a_dependency_with_its_own_transaction_is_refused():
 
 def test_only_the_known_dependencies_are_taken_over():
     assert "session" in inspect.signature(one_thread(takes_a_plain_session)).parameters
+
+
+async def _thread_tokens() -> dict[str, float]:
+    return {"tokens": anyio.to_thread.current_default_thread_limiter().total_tokens}
+
+
+def test_the_thread_pool_is_sized_by_the_settings(runtime):
+    settings = runtime.settings.model_copy(update={"request_threads": 3})
+    app = create_app(settings, runtime=dataclasses.replace(runtime, settings=settings))
+    app.add_api_route("/_threads", _thread_tokens)
+    with TestClient(app) as client:
+        assert client.get("/_threads").json() == {"tokens": 3}

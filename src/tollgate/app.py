@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,7 +66,15 @@ def create_app(
     settings: Settings | None = None, *, clock: Clock | None = None, runtime: Runtime | None = None
 ) -> FastAPI:
     settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # The thread pool that runs the endpoints' database work (handler.py), sized per the settings.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="Tollgate",
         version=__version__,
         description="Customer onboarding server speaking Fin.com's Customers API v2.",

@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     # Database pool sizing (ignored for SQLite).
     db_pool_size: int = 10
     db_max_overflow: int = 10
+    # Requests whose database work runs at once in a server process (the thread pool's size). The GIL
+    # runs one at a time anyway: more threads only trade the CPU back and forth (docs/benchmarks.md).
+    request_threads: int = Field(default=4, ge=1, le=256)
 
     # Webhooks (docs/webhooks.md): per-request timeout, and the delays in seconds between attempts, one
     # list per mode; each delay is stretched or shrunk at random by up to ``webhook_retry_jitter``.
