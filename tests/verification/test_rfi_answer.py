@@ -248,26 +248,20 @@ def test_business_answers_the_party_rfi_and_is_approved(api, auth_headers, runti
     assert janes == [("PASSPORT", jane, new["jane"])]
 
 
-def test_an_approved_customer_answers_a_later_rfi_and_stays_approved(api, auth_headers, runtime, reviewer):
-    cid, _ = approved_individual(api, auth_headers, runtime)
+def ask_for_the_passport_again(api, reviewer, cid: str, reason: str) -> None:
+    """A reviewer's RFI on the customer's passport files, with ``reason``."""
+    field = {"field_name": "files", "data_type": "URI", "status": "INVALID", "reason": reason}
     rfi = {
         "section": "identifying_documents",
-        "categories": [
-            {
-                "document_type": "PASSPORT",
-                "fields": [
-                    {
-                        "field_name": "files",
-                        "data_type": "URI",
-                        "status": "INVALID",
-                        "reason": "Name mismatch",
-                    }
-                ],
-            }
-        ],
+        "categories": [{"document_type": "PASSPORT", "fields": [field]}],
     }
     r = api.post(f"/ops/v1/customers/{cid}/request-information", json={"rfis": [rfi]}, headers=reviewer)
     assert r.status_code == 200, r.text
+
+
+def test_an_approved_customer_answers_a_later_rfi_and_stays_approved(api, auth_headers, runtime, reviewer):
+    cid, _ = approved_individual(api, auth_headers, runtime)
+    ask_for_the_passport_again(api, reviewer, cid, "Name mismatch")
     d = detail(api, auth_headers, cid)
     assert d["customer_status"] == "APPROVED" and len(d["request_for_information"]) == 1
     status_changed_at = d["last_status_updated_at"]
@@ -681,19 +675,7 @@ def test_an_approved_customers_answer_is_checked_and_a_bad_document_asked_for_ag
     from tollgate.webhooks.models import Event
 
     cid, _ = approved_individual(api, auth_headers, runtime)
-    rfi = {
-        "section": "identifying_documents",
-        "categories": [
-            {
-                "document_type": "PASSPORT",
-                "fields": [
-                    {"field_name": "files", "data_type": "URI", "status": "INVALID", "reason": "Blurred"}
-                ],
-            }
-        ],
-    }
-    r = api.post(f"/ops/v1/customers/{cid}/request-information", json={"rfis": [rfi]}, headers=reviewer)
-    assert r.status_code == 200, r.text
+    ask_for_the_passport_again(api, reviewer, cid, "Blurred")
     status_changed_at = detail(api, auth_headers, cid)["last_status_updated_at"]
 
     broken = samples.corrupted(samples.png_bytes(seed=12))

@@ -20,13 +20,6 @@ def has_nul(value: Any) -> bool:
     return False
 
 
-def refuse_nul(value: Any) -> Any:
-    """A ``model_validator(mode="before")`` body: refuse a payload with NUL anywhere in it."""
-    if has_nul(value):
-        raise ValueError("Must not contain NUL characters")
-    return value
-
-
 def refuse_nul_fields(model: BaseModel) -> None:
     """A ``model_validator(mode="after")`` body: the last guard once every field passed its own rules.
 
