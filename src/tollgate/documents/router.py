@@ -7,7 +7,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from tollgate.auth.deps import Principal
-from tollgate.documents import inspect, service
+from tollgate.documents import inspection, service
 from tollgate.documents.multipart import read_form
 from tollgate.documents.schemas import BusinessAttach, IndividualAttach, PartyAttach
 from tollgate.errors import Dialect, speaks
@@ -64,7 +64,7 @@ async def upload(
         max_file_bytes=settings.upload_max_file_bytes,
         max_parts=settings.upload_max_files + 1,
     )
-    limits = inspect.Limits(
+    limits = inspection.Limits(
         max_bytes=settings.upload_max_file_bytes,
         max_pixels=settings.upload_max_pixels,
         max_pdf_pages=settings.upload_max_pdf_pages,

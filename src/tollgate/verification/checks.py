@@ -16,7 +16,7 @@ from tollgate.customers.enums import CustomerStatus as S
 from tollgate.customers.enums import CustomerType
 from tollgate.customers.enums import PartyStatus as P
 from tollgate.customers.models import Customer
-from tollgate.documents import inspect
+from tollgate.documents import inspection
 from tollgate.documents import service as documents
 from tollgate.documents.models import Attachment, StoredFile
 from tollgate.jobs.worker import JobContext, handler
@@ -114,9 +114,9 @@ class Outcome:
         )
 
 
-def _limits(runtime: Runtime) -> inspect.Limits:
+def _limits(runtime: Runtime) -> inspection.Limits:
     s = runtime.settings
-    return inspect.Limits(
+    return inspection.Limits(
         max_bytes=max(s.upload_max_file_bytes, 1),
         max_pixels=s.upload_max_pixels,
         max_pdf_pages=s.upload_max_pdf_pages,
@@ -148,7 +148,7 @@ def evaluate(session: Session, runtime: Runtime, customer: Customer, submitted: 
             except Exception:  # a missing object is a corrupted document for the customer
                 problem.add("LOW_QUALITY", "", "Document appears to be corrupted")
                 continue
-            result = inspect.inspect(data, inspect.DocumentKind(sf.kind), limits)
+            result = inspection.inspect(data, inspection.DocumentKind(sf.kind), limits)
             for finding in result.problems:
                 problem.add(finding.reject_label, finding.moderation_comment, finding.rfi_reason)
         expiring = att.expiry_date is not None and att.expiry_date < add_months(submitted, EXPIRY_MONTHS)

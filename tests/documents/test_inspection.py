@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from tollgate.documents import inspect as docs
-from tollgate.documents.inspect import (
+from tollgate.documents import inspection as docs
+from tollgate.documents.inspection import (
     DocumentKind,
     FindingCode,
     Inspection,
