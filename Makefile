@@ -33,8 +33,8 @@ test: $(STAMP) system-deps
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench migrations
-	$(BIN)/ruff format --check src tests bench migrations
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy src
 
 # Every size on both backends, with py-spy profiles of the scenarios whose targets are hardest to meet.

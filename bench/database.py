@@ -64,7 +64,8 @@ def split(size: int) -> tuple[int, int]:
 
 
 def revisions() -> str:
-    return ",".join(sorted(p.stem for p in (ROOT / "migrations" / "versions").glob("*.py")))
+    versions = ROOT / "src" / "tollgate" / "migrations" / "versions"
+    return ",".join(sorted(p.stem for p in versions.glob("*.py")))
 
 
 def seed_command(individuals: int, businesses: int, random_seed: int) -> list[str]:

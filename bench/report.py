@@ -95,7 +95,7 @@ def environment(src: Path | None) -> dict[str, str]:
             "pydantic",
         )
     )
-    dirty = _run_text(["git", "status", "--porcelain", "--", "src", "migrations"])
+    dirty = _run_text(["git", "status", "--porcelain", "--", "src"])
     memory = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     return {
         "machine": f"{os.cpu_count()} cores ({cpu}), {memory / 2**30:.0f} GiB",

@@ -47,16 +47,9 @@ def _runtime() -> Runtime:
 
 
 def migrate_database(url: str | None = None) -> None:
-    from alembic import command
-    from alembic.config import Config
+    from tollgate.migrate import upgrade
 
-    root = Path(__file__).resolve().parents[3]
-    ini = root / "alembic.ini"
-    if not ini.exists():
-        raise typer.BadParameter(f"alembic.ini not found at {ini}")
-    cfg = Config(str(ini))
-    cfg.set_main_option("sqlalchemy.url", url or get_settings().database_url)
-    command.upgrade(cfg, "head")
+    upgrade(url or get_settings().database_url)
 
 
 def _ensure_sqlite_dir(url: str) -> None:
