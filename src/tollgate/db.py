@@ -126,13 +126,18 @@ def make_sessionmaker(
 
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
-    """One transaction: commits when the block ends normally, rolls back on any exception."""
+    """One transaction, the same rule for requests, commands and jobs: commits when the block ends
+    normally, rolls back on any exception, except one that says its changes must stay (``keeps_changes``,
+    e.g. a refresh-token family revoked on reuse), which commits and is raised all the same."""
     session = factory()
     try:
         yield session
         session.commit()
-    except BaseException:
-        session.rollback()
+    except BaseException as exc:
+        if getattr(exc, "keeps_changes", False):
+            session.commit()
+        else:
+            session.rollback()
         raise
     finally:
         session.close()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import functools
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -18,9 +18,12 @@ from tollgate.auth.service import AccessClaims, Keys, load_keys, verify_access_t
 from tollgate.config import Settings
 from tollgate.db import make_engine, make_sessionmaker, unit_of_work
 from tollgate.documents.storage import FileStore, LocalFileStore, S3FileStore
-from tollgate.errors import TollgateError
-from tollgate.kit.clock import Clock, SystemClock, note_skew
+from tollgate.kit.clock import Clock, SystemClock
 from tollgate.sandbox.clock import clocks_for
+from tollgate.sandbox.policies import SandboxPolicies
+from tollgate.uow import UnitOfWork
+from tollgate.verification.policies import Policies
+from tollgate.verification.transitions import Actor
 
 
 @dataclass
@@ -32,10 +35,15 @@ class Runtime:
     keys: Keys
     files: FileStore
     clock: Clock = field(default_factory=SystemClock)
+    policies: Policies = field(default=None)  # type: ignore[assignment]  # set in __post_init__
     # A token's signature and claims never change: each is verified once per process, on the event loop.
     verify_token: Callable[[str], AccessClaims] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
+        if self.policies is None:
+            self.policies = (
+                SandboxPolicies(self.settings) if self.settings.sandbox else Policies(self.settings)
+            )
         self.verify_token = functools.lru_cache(maxsize=4096)(
             functools.partial(verify_access_token, self.keys, self.settings)
         )
@@ -43,16 +51,22 @@ class Runtime:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def now_for(self, client_pk: uuid.UUID | None, session: Session | None = None) -> datetime:
-        """Now as an API client sees it: in sandbox mode, its own clock (docs/sandbox.md). Given the
-        transaction's ``session``, jobs queued in it stay due on the server's clock."""
-        now = self.clock.now()
+    def work(self, session: Session, actor: Actor, client_pk: uuid.UUID | None = None) -> UnitOfWork:
+        """The unit of work of ``session`` for ``actor``, on the clock of ``client_pk`` (sandbox mode)."""
+        return UnitOfWork(
+            session, self.settings, self.clock, self.policies, actor, self.skew_for(client_pk, session)
+        )
+
+    def skew_for(self, client_pk: uuid.UUID | None, session: Session | None = None) -> timedelta:
+        """How far an API client's clock is ahead of the server's: its own clock in sandbox mode
+        (docs/sandbox.md), none in live mode."""
         if client_pk is None or not self.settings.sandbox:
-            return now
-        skew = clocks_for(self.engine).offset(client_pk, session)
-        if session is not None:
-            note_skew(session, skew)
-        return now + skew
+            return timedelta(0)
+        return clocks_for(self.engine).offset(client_pk, session)
+
+    def now_for(self, client_pk: uuid.UUID | None, session: Session | None = None) -> datetime:
+        """Now as an API client sees it."""
+        return self.clock.now() + self.skew_for(client_pk, session)
 
 
 def build_file_store(settings: Settings) -> FileStore:
@@ -70,10 +84,8 @@ def build_runtime(settings: Settings, clock: Clock | None = None, engine: Engine
     engine = engine or make_engine(
         settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow
     )
-    # Code that only has a session (the webhooks outbox) finds the runtime's settings on it.
-    info = {"settings": settings}
-    writer = make_sessionmaker(engine, info=info)
-    reader = make_sessionmaker(engine, write=False, info=info)
+    writer = make_sessionmaker(engine)
+    reader = make_sessionmaker(engine, write=False)
     clock = clock or SystemClock()
     with unit_of_work(writer) as session:
         keys = load_keys(session, settings, clock.now())
@@ -96,27 +108,10 @@ def request_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
         yield session
 
 
-@contextmanager
-def request_transaction(runtime: Runtime, method: str) -> Iterator[Session]:
-    """A request's session: a reader for GET, HEAD and OPTIONS, a writer otherwise. Committed when the
-    work succeeds, and also when it fails with an error that keeps its changes (a refused transition is
-    recorded); rolled back otherwise."""
-    factory = runtime.read_sessions if method in _READ_METHODS else runtime.write_sessions
-    session = factory()
-    try:
-        yield session
-        session.commit()
-    except TollgateError as exc:
-        if exc.keeps_changes:
-            session.commit()
-        else:
-            session.rollback()
-        raise
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+def request_transaction(runtime: Runtime, method: str) -> AbstractContextManager[Session]:
+    """A request's transaction: a reader for GET, HEAD and OPTIONS, a writer otherwise, with the one
+    transaction rule of ``db.unit_of_work``."""
+    return unit_of_work(runtime.read_sessions if method in _READ_METHODS else runtime.write_sessions)
 
 
 SessionDep = Annotated[Session, Depends(request_session, scope="function")]

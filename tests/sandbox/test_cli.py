@@ -31,7 +31,7 @@ def test_decisions_from_the_command_line(integrator, settings):
     assert r.returncode == 0, r.stderr
     assert integrator.detail(cid)["rejection_reason"]["applicant"]["reject_labels"] == ["FORGERY"]
     r = tollgate(settings, "sandbox", "approve", "--client", "integrator", cid)
-    assert r.returncode == 1 and "Cannot move from REJECTED to APPROVED" in r.stderr
+    assert r.returncode == 1 and "A customer in REJECTED cannot be approved" in r.stderr
 
 
 def test_another_clients_customer_is_refused(integrator, other_integrator, settings):

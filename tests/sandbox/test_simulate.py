@@ -127,7 +127,7 @@ def test_refused_transition_is_409(integrator):
     cid, _ = integrator.individual("john@example.com")
     r = integrator.post(f"/sandbox/customers/{cid}/approve")
     assert r.status_code == 409
-    assert r.json() == {"message": "Cannot move from INCOMPLETE to APPROVED"}
+    assert r.json() == {"message": "A customer in INCOMPLETE cannot be approved"}
 
 
 def test_another_clients_customer_is_unknown(integrator, other_integrator):

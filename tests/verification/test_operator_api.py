@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.factories import business_body, individual_body
+from tests.factories import individual_body
+from tests.journeys import reach
 from tollgate.db import unit_of_work
 from tollgate.verification import operators
 
@@ -20,17 +21,9 @@ def reviewer(api, runtime) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
-def _set_status(runtime, cid, status):
-    from tollgate.customers.models import Customer
-
-    with unit_of_work(runtime.write_sessions) as session:
-        session.get(Customer, cid).status = status
-
-
-def _business(api, auth_headers) -> tuple[str, list[str]]:
-    cid = api.post("/v2/customers/business", json=business_body(), headers=auth_headers).json()["customer_id"]
+def _parties(api, auth_headers, cid: str) -> list[str]:
     parties = api.get(f"/v2/customers/{cid}", headers=auth_headers).json()["data"]["associated_parties"]
-    return cid, [p["id"] for p in parties]
+    return [p["id"] for p in parties]
 
 
 def test_operator_login_refuses_a_wrong_password(api, reviewer):
@@ -51,10 +44,7 @@ def test_operator_tokens_do_not_open_the_fin_api(api, reviewer):
 
 
 def test_approve_from_reviewing(api, auth_headers, reviewer, runtime):
-    cid = api.post("/v2/customers/individual", json=individual_body(), headers=auth_headers).json()["data"][
-        "customer_id"
-    ]
-    _set_status(runtime, __import__("uuid").UUID(cid), "REVIEWING")
+    cid = reach(api, auth_headers, runtime, "REVIEWING")
     r = api.post(f"/ops/v1/customers/{cid}/approve", json={"note": "looks good"}, headers=reviewer)
     assert r.status_code == 200, r.text
     detail = api.get(f"/v2/customers/{cid}", headers=auth_headers).json()["data"]
@@ -77,12 +67,7 @@ def test_refused_transition_changes_nothing(api, auth_headers, reviewer):
 
 
 def test_final_rejection(api, auth_headers, reviewer, runtime):
-    import uuid
-
-    cid = api.post("/v2/customers/individual", json=individual_body(), headers=auth_headers).json()["data"][
-        "customer_id"
-    ]
-    _set_status(runtime, uuid.UUID(cid), "REVIEWING")
+    cid = reach(api, auth_headers, runtime, "REVIEWING")
     body = {
         "reject_labels": ["PROBLEMATIC_APPLICANT_DATA"],
         "moderation_comment": "We cannot verify you.",
@@ -133,10 +118,8 @@ PASSPORT_RFI = {
 
 def test_the_reference_pages_action_required_business(api, auth_headers, reviewer, runtime):
     """One party rejected for a passport expiring too soon, one approved; RFIs on company documents."""
-    import uuid
-
-    cid, (jane, robert) = _business(api, auth_headers)
-    _set_status(runtime, uuid.UUID(cid), "REVIEWING")
+    cid = reach(api, auth_headers, runtime, "REVIEWING", business=True)
+    jane, robert = _parties(api, auth_headers, cid)
     ok = api.post(f"/ops/v1/customers/{cid}/associated-parties/{robert}/approve", json={}, headers=reviewer)
     assert ok.status_code == 200, ok.text
     r = api.post(
@@ -209,12 +192,7 @@ def test_the_reference_pages_action_required_business(api, auth_headers, reviewe
 
 
 def test_rfi_on_an_approved_customer_keeps_it_approved(api, auth_headers, reviewer, runtime):
-    import uuid
-
-    cid = api.post("/v2/customers/individual", json=individual_body(), headers=auth_headers).json()["data"][
-        "customer_id"
-    ]
-    _set_status(runtime, uuid.UUID(cid), "APPROVED")
+    cid = reach(api, auth_headers, runtime, "APPROVED")
     rfi = {
         "rfis": [
             {
@@ -238,10 +216,8 @@ def test_rfi_on_an_approved_customer_keeps_it_approved(api, auth_headers, review
 
 
 def test_business_waits_for_its_parties(api, auth_headers, reviewer, runtime):
-    import uuid
-
-    cid, (jane, robert) = _business(api, auth_headers)
-    _set_status(runtime, uuid.UUID(cid), "REVIEWING")
+    cid = reach(api, auth_headers, runtime, "REVIEWING", business=True)
+    jane, robert = _parties(api, auth_headers, cid)
     api.post(f"/ops/v1/customers/{cid}/approve", json={}, headers=reviewer)
 
     def status() -> str:
@@ -255,12 +231,7 @@ def test_business_waits_for_its_parties(api, auth_headers, reviewer, runtime):
 
 
 def test_rfi_section_must_fit_the_customer(api, auth_headers, reviewer, runtime):
-    import uuid
-
-    cid = api.post("/v2/customers/individual", json=individual_body(), headers=auth_headers).json()["data"][
-        "customer_id"
-    ]
-    _set_status(runtime, uuid.UUID(cid), "REVIEWING")
+    cid = reach(api, auth_headers, runtime, "REVIEWING")
     bad = {
         "rfis": [
             {
@@ -283,12 +254,7 @@ def test_rfi_section_must_fit_the_customer(api, auth_headers, reviewer, runtime)
 
 
 def test_nul_in_a_decision_is_refused_and_changes_nothing(api, auth_headers, reviewer, runtime):
-    import uuid
-
-    cid = api.post("/v2/customers/individual", json=individual_body(), headers=auth_headers).json()["data"][
-        "customer_id"
-    ]
-    _set_status(runtime, uuid.UUID(cid), "REVIEWING")
+    cid = reach(api, auth_headers, runtime, "REVIEWING")
     bad = {
         "rfis": [
             {

@@ -531,13 +531,8 @@ def test_accepting_on_the_page_answers_a_terms_rfi(api, auth_headers, runtime):
     from sqlalchemy import select
 
     from tests.factories import business_body
-    from tollgate.customers.models import Customer
-    from tollgate.db import unit_of_work
     from tollgate.jobs.worker import drain
-    from tollgate.verification import rfi as rfis
     from tollgate.verification.models import Rfi
-    from tollgate.verification.service import RfiRequest, request_information
-    from tollgate.verification.transitions import Actor
 
     r = api.post("/v2/customers/business", json=business_body(), headers=auth_headers)
     cid = r.json()["customer_id"]
@@ -545,26 +540,21 @@ def test_accepting_on_the_page_answers_a_terms_rfi(api, auth_headers, runtime):
     value = parse_qs(url.query)["tos_policies_value"][0]
     import uuid as _uuid
 
-    with unit_of_work(runtime.write_sessions) as session:
-        customer = session.get(Customer, _uuid.UUID(cid))
-        customer.status = "PROCESSING"  # as after a submission
-        request_information(
-            session,
-            customer,
-            [
-                RfiRequest(
-                    section="tos_policies_value",
-                    categories=[
-                        {
-                            "document_type": "TOS",
-                            "fields": [rfis.field("tos_policies_value", "TEXT", "MISSING")],
-                        }
-                    ],
-                )
-            ],
-            Actor("system"),
-            runtime.now(),
-        )
+    # Put on hold, then asked for the terms, through the sandbox's decisions (a reviewer's commands).
+    assert api.post(f"/sandbox/customers/{cid}/hold", json={}, headers=auth_headers).status_code == 200
+    tos_rfi = {
+        "section": "tos_policies_value",
+        "categories": [
+            {
+                "document_type": "TOS",
+                "fields": [{"field_name": "tos_policies_value", "data_type": "TEXT", "status": "MISSING"}],
+            }
+        ],
+    }
+    r = api.post(
+        f"/sandbox/customers/{cid}/request-information", json={"rfis": [tos_rfi]}, headers=auth_headers
+    )
+    assert r.status_code == 200, r.text
     assert (
         api.get(f"/v2/customers/{cid}", headers=auth_headers).json()["data"]["customer_status"]
         == "ACTION_REQUIRED"

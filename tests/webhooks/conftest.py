@@ -183,6 +183,18 @@ def individual(api: TestClient, headers: dict[str, str], n: int = 0) -> str:
     return str(r.json()["data"]["customer_id"])
 
 
+def hold(api: TestClient, headers: dict[str, str], cid: str) -> None:
+    """A status change the way the sandbox makes one (the reviewer's command handler): IN_COMPLIANCE."""
+    r = api.post(f"/sandbox/customers/{cid}/hold", json={}, headers=headers)
+    assert r.status_code == 200, r.text
+
+
+def ask(api: TestClient, headers: dict[str, str], cid: str, rfis: list[dict[str, Any]]) -> None:
+    """RFIs raised through the sandbox API: ACTION_REQUIRED and a customer.rfi event."""
+    r = api.post(f"/sandbox/customers/{cid}/request-information", json={"rfis": rfis}, headers=headers)
+    assert r.status_code == 200, r.text
+
+
 def deliveries(rt: Runtime) -> list[Delivery]:
     with unit_of_work(rt.read_sessions) as s:
         return list(s.scalars(select(Delivery).order_by(Delivery.created_at)))

@@ -10,13 +10,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import BASE_URL
-from tests.webhooks.conftest import deliveries, endpoint, individual, pump
+from tests.webhooks.conftest import deliveries, endpoint, hold, individual, pump
 from tollgate.app import create_app
 from tollgate.config import Mode
-from tollgate.customers.models import Customer
-from tollgate.db import unit_of_work
 from tollgate.jobs.worker import drain
-from tollgate.webhooks import service as webhooks
 
 NOT_FOUND = {"message": "Resource not found"}
 
@@ -142,10 +139,7 @@ def test_live_mode_accepts_only_https_to_public_addresses(runtime, make_client):
 def test_events_are_listed_newest_first_with_cursor_and_filters(api, auth_headers, runtime):
     endpoint(api, auth_headers, "http://127.0.0.1:9/hooks", event_types=["customer.status"])
     ids = [individual(api, auth_headers, n) for n in range(5)]
-    with unit_of_work(runtime.write_sessions) as s:
-        customer = s.get(Customer, uuid.UUID(ids[0]))
-        customer.status = "PROCESSING"
-        webhooks.record_customer_status(s, customer, runtime.now())
+    hold(api, auth_headers, ids[0])
 
     seen: list[dict] = []
     cursor = None

@@ -5,24 +5,22 @@ from __future__ import annotations
 
 import threading
 import time
-import uuid
 from datetime import timedelta
 
 from tests.webhooks.conftest import (
     Receiver,
     all_settled,
+    ask,
     attempts,
     deliveries,
     endpoint,
     events,
+    hold,
     individual,
     pump,
 )
 from tollgate.config import Mode
-from tollgate.customers.models import Customer
-from tollgate.db import unit_of_work
 from tollgate.jobs.worker import Worker, drain
-from tollgate.webhooks import service as webhooks
 from tollgate.webhooks.delivery import GONE_REASON
 from tollgate.webhooks.transport import parse_retry_after
 
@@ -38,10 +36,7 @@ def test_receiver_down_then_up_gets_every_event_once(
     first = individual(api, auth_headers, 0)
     for n in range(1, 4):
         individual(api, auth_headers, n)
-    with unit_of_work(runtime.write_sessions) as s:
-        customer = s.get(Customer, uuid.UUID(first))
-        customer.status = "PROCESSING"
-        webhooks.record_customer_status(s, customer, runtime.now())
+    hold(api, auth_headers, first)
 
     drain(rt)
     clock.offset += timedelta(minutes=1)
@@ -165,10 +160,7 @@ def test_a_hanging_receiver_does_not_hold_up_other_endpoints(
     try:
         assert slow.wait_for(1)
         assert fast.wait_for(1)
-        with unit_of_work(runtime.write_sessions) as s:
-            customer = s.get(Customer, uuid.UUID(cid))
-            customer.status = "PROCESSING"
-            webhooks.record_customer_status(s, customer, runtime.now())
+        hold(api, auth_headers, cid)
         # The same customer's next event reaches the fast endpoint while the slow one still hangs.
         assert fast.wait_for(2)
         assert slow.answered == [] and len(slow.requests) == 1
@@ -208,6 +200,17 @@ def test_a_timeout_is_an_attempt_with_its_error(api, auth_headers, receivers, wo
     assert d.status == "pending" and d.next_attempt_at is not None and d.in_flight_until is None
 
 
+ADDRESS_RFI = {
+    "section": "address_documents",
+    "categories": [
+        {
+            "document_type": "UTILITY_BILL",
+            "fields": [{"field_name": "files", "data_type": "URI", "status": "MISSING"}],
+        }
+    ],
+}
+
+
 def test_one_customers_events_arrive_in_order(api, auth_headers, runtime, clock, receivers, worker_runtime):
     first: dict[str, str] = {}
     failures = {"left": 2}
@@ -225,16 +228,13 @@ def test_one_customers_events_arrive_in_order(api, auth_headers, runtime, clock,
     endpoint(api, auth_headers, rec.url)
     a = individual(api, auth_headers, 0)
     first["id"] = a
-    with unit_of_work(runtime.write_sessions) as s:
-        customer = s.get(Customer, uuid.UUID(a))
-        customer.status = "ACTION_REQUIRED"
-        webhooks.record_customer_status(s, customer, runtime.now())
-        webhooks.record_customer_rfi(s, customer, [], runtime.now())
+    hold(api, auth_headers, a)
+    ask(api, auth_headers, a, [ADDRESS_RFI])
     b = individual(api, auth_headers, 1)
 
     drain(rt)
     waiting = [d for d in deliveries(rt) if d.waiting_for_event_id is not None]
-    assert len(waiting) == 2  # A's status and rfi wait behind A's created
+    assert len(waiting) == 3  # A's two status events and its rfi wait behind A's created
     pump(rt, clock, lambda: all_settled(rt), step=timedelta(minutes=1))
 
     log = [(r.json["data"]["customer_id"], r.json["event"]["type"], status) for r, status in rec.answered]
@@ -242,6 +242,7 @@ def test_one_customers_events_arrive_in_order(api, auth_headers, runtime, clock,
         ("customer.created", 500),
         ("customer.created", 500),
         ("customer.created", 200),
+        ("customer.status", 200),
         ("customer.status", 200),
         ("customer.rfi", 200),
     ]

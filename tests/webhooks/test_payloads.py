@@ -14,12 +14,13 @@ from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
 from tests.factories import business_body, individual_body
-from tests.webhooks.conftest import deliveries, endpoint, events, individual
+from tests.webhooks.conftest import ask, deliveries, endpoint, events, hold, individual
 from tollgate.customers.models import Customer
 from tollgate.db import unit_of_work
 from tollgate.jobs.models import Job
 from tollgate.jobs.worker import drain
-from tollgate.webhooks import service as webhooks
+from tollgate.verification import commands
+from tollgate.verification.transitions import Actor
 from tollgate.webhooks.models import Delivery, Event
 
 MICRO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$")
@@ -160,34 +161,52 @@ def test_status_and_rfi_events_are_exact(api, auth_headers, runtime, receivers):
     rec = receivers()
     ep = endpoint(api, auth_headers, rec.url)
     cid = individual(api, auth_headers)
-    with unit_of_work(runtime.write_sessions) as s:
-        customer = s.get(Customer, uuid.UUID(cid))
-        now = runtime.now()
-        customer.status = "ACTION_REQUIRED"
-        customer.updated_at = now
-        webhooks.record_customer_status(s, customer, now)
-        webhooks.record_customer_rfi(s, customer, RFIS, now)
+    hold(api, auth_headers, cid)
+    held = api.get(f"/v2/customers/{cid}", headers=auth_headers).json()["data"]
+    ask(api, auth_headers, cid, RFIS)
     detail = api.get(f"/v2/customers/{cid}", headers=auth_headers).json()["data"]
     drain(runtime)
 
     assert [r.json["event"]["type"] for r in rec.requests] == [
         "customer.created",
         "customer.status",
+        "customer.status",
         "customer.rfi",
     ]
-    created, status, rfi = (r.json for r in rec.requests)
+    created, on_hold, status, rfi = (r.json for r in rec.requests)
+    envelope_ok(on_hold["event"], "customer.status", cid)
+    assert on_hold["data"] == created["data"] | {
+        "customer_status": "IN_COMPLIANCE",
+        "updated_at": held["updated_at"],
+    }
     envelope_ok(status["event"], "customer.status", cid)
     assert status["data"] == created["data"] | {
         "customer_status": "ACTION_REQUIRED",
         "updated_at": detail["updated_at"],
     }
     envelope_ok(rfi["event"], "customer.rfi", cid)
-    assert rfi["data"] == {"customer_id": cid, "request_for_information": RFIS}
-    assert len({r.event_id for r in rec.requests}) == 3
+    # The webhook carries the entries the detail shows, in Fin's RFI shape.
+    assert rfi["data"] == {"customer_id": cid, "request_for_information": detail["request_for_information"]}
+    assert [e["section"] for e in detail["request_for_information"]] == ["proof_of_identity"]
+    assert detail["request_for_information"][0]["categories"] == [
+        {
+            "document_type": "GOVERNMENT_ID",
+            "fields": [
+                {
+                    "field_name": "files",
+                    "data_type": "URI",
+                    "status": "EXPIRED",
+                    "reason": "Document has expired",
+                    "options": [],
+                }
+            ],
+        }
+    ]
+    assert len({r.event_id for r in rec.requests}) == 4
     for got in rec.requests:
         assert fin_ok(ep["secret"], got.body, got.headers["x-fin-signature"])
         Webhook(ep["secret"]).verify(got.body, got.headers)
-    assert [e.sequence for e in events(runtime)] == [1, 2, 3]
+    assert [e.sequence for e in events(runtime)] == [1, 2, 3, 4]
 
 
 def test_no_event_without_its_change_and_no_change_without_its_event(api, auth_headers, runtime, receivers):
@@ -207,9 +226,9 @@ def test_no_event_without_its_change_and_no_change_without_its_event(api, auth_h
     assert len(deliveries(runtime)) == 1
 
     with pytest.raises(RuntimeError), unit_of_work(runtime.write_sessions) as s:
-        customer = s.get(Customer, uuid.UUID(cid))
-        customer.status = "PROCESSING"
-        webhooks.record_customer_status(s, customer, runtime.now())
+        uow = runtime.work(s, Actor("reviewer", "alice"))
+        held = commands.handle(uow, commands.Hold(uuid.UUID(cid)))
+        assert held.status == "IN_COMPLIANCE"
         raise RuntimeError("the change fails after the event was written")
     with unit_of_work(runtime.read_sessions) as s:
         assert s.scalar(select(func.count()).select_from(Event)) == 1

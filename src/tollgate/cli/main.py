@@ -399,12 +399,15 @@ def webhooks_resend(
             pk = _client_pk(session, client)
             now = runtime.now_for(pk, session)
             if failed_since is not None:
-                count = webhooks.resend_failed_since(session, pk, parse_since(failed_since, now), now)
+                since = parse_since(failed_since, now)  # the client's clock; deliveries run on the server's
+                count = webhooks.resend_failed_since(session, pk, since, runtime.now())
                 out: dict[str, object] = {"resent": count}
             else:
                 target = _uuid(endpoint, "endpoint id") if endpoint else None
                 which = _uuid(str(event_id), "event id")
-                event = webhooks.resend_event(session, pk, which, now, endpoint_id=target)
+                event = webhooks.resend_event(
+                    session, runtime.settings, pk, which, runtime.now(), endpoint_id=target
+                )
                 out = {"resent": 1, "event_id": str(event.id)}
     except TollgateError as exc:
         _fail(exc)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -13,12 +14,12 @@ from pydantic import ValidationError
 
 from tollgate.config import get_settings
 from tollgate.db import unit_of_work
-from tollgate.errors import TollgateError
+from tollgate.errors import TollgateError, ValidationFailed
 from tollgate.runtime import build_runtime
+from tollgate.verification import commands
 from tollgate.verification import operators as ops
-from tollgate.verification import service
 from tollgate.verification.router import load_customer, review_view
-from tollgate.verification.schemas import PartyRejectIn, RejectIn, RequestInformationIn, RfiEntryIn
+from tollgate.verification.schemas import PartyRejectIn, RejectIn, RequestInformationIn
 from tollgate.verification.transitions import Actor
 
 operators_app = typer.Typer(help="Reviewer accounts.", no_args_is_help=True)
@@ -55,24 +56,31 @@ def operators_create(
         raise typer.Exit(1) from exc
 
 
-def _decide(customer_id: str, operator: str, decide: object) -> None:
+def _decide(operator: str, make: Callable[[], commands.Command]) -> None:
+    """Build the command (its input is checked first) and apply it through ``commands.handle``: the same
+    decision, audit rows, RFIs and webhooks as the operator API and the console."""
+    try:
+        command = make()
+    except (ValueError, ValidationError) as exc:
+        typer.echo(f"invalid input: {exc}", err=True)
+        raise typer.Exit(2) from exc
     runtime = build_runtime(get_settings())
     try:
         with unit_of_work(runtime.write_sessions) as session:
             if ops.get_by_username(session, operator) is None:
                 typer.echo(f"no operator named {operator!r}", err=True)
                 raise typer.Exit(1)
-            customer = load_customer(session, uuid.UUID(customer_id))
-            now = runtime.now_for(customer.client_pk, session)
-            decide(session, customer, Actor("reviewer", operator), now)  # type: ignore[operator]
-            session.flush()
-            view = review_view(session, runtime, customer)
+            customer = load_customer(session, command.customer_id)
+            uow = runtime.work(session, Actor("reviewer", operator), customer.client_pk)
+            changed = commands.handle(uow, command)
+            view = review_view(session, runtime, changed)
+    except ValidationFailed as exc:
+        details = "; ".join(f"{path}: {msg}" for path, msg in exc.errors)
+        typer.echo(f"refused: {exc.message}: {details}", err=True)
+        raise typer.Exit(1) from exc
     except TollgateError as exc:
         typer.echo(f"refused: {exc.message}", err=True)
         raise typer.Exit(1) from exc
-    except (ValueError, ValidationError) as exc:
-        typer.echo(f"invalid input: {exc}", err=True)
-        raise typer.Exit(2) from exc
     typer.echo(json.dumps(view["customer"], indent=2))
 
 
@@ -114,14 +122,14 @@ def show(customer_id: str) -> None:
 def approve(
     customer_id: str, operator: OperatorOpt, note: Annotated[str | None, typer.Option()] = None
 ) -> None:
-    _decide(customer_id, operator, lambda s, c, a, n: service.approve(s, c, a, n, note=note))
+    _decide(operator, lambda: commands.Approve(uuid.UUID(customer_id), note))
 
 
 @review_app.command("hold")
 def hold(
     customer_id: str, operator: OperatorOpt, reason: Annotated[str | None, typer.Option()] = None
 ) -> None:
-    _decide(customer_id, operator, lambda s, c, a, n: service.hold(s, c, a, n, reason=reason))
+    _decide(operator, lambda: commands.Hold(uuid.UUID(customer_id), reason))
 
 
 @review_app.command("reject")
@@ -136,30 +144,19 @@ def reject(
         Path | None, typer.Option(help="JSON file (or -) with documents and rfis, as the API takes")
     ] = None,
 ) -> None:
-    extra = _load_json(body)
-    parsed = RejectIn.model_validate(
-        {
-            "reject_labels": label,
-            "moderation_comment": comment,
-            "developer_note": developer_note,
-            "final": final,
-            **extra,
-        }
-    )
-    _decide(
-        customer_id,
-        operator,
-        lambda s, c, a, n: service.reject(
-            s,
-            c,
-            a,
-            n,
-            rejection=parsed.rejection(),
-            developer_note=parsed.developer_note,
-            final=parsed.final,
-            retry_rfis=[r.request() for r in parsed.rfis],
-        ),
-    )
+    def make() -> commands.Command:
+        parsed = RejectIn.model_validate(
+            {
+                "reject_labels": label,
+                "moderation_comment": comment,
+                "developer_note": developer_note,
+                "final": final,
+                **_load_json(body),
+            }
+        )
+        return parsed.command(uuid.UUID(customer_id))
+
+    _decide(operator, make)
 
 
 @review_app.command("request-info")
@@ -168,21 +165,15 @@ def request_info(
     operator: OperatorOpt,
     body: Annotated[Path, typer.Option(help='JSON file (or -) {"rfis": [...]} as the API takes')],
 ) -> None:
-    parsed = RequestInformationIn.model_validate(_load_json(body))
     _decide(
-        customer_id,
         operator,
-        lambda s, c, a, n: service.request_information(s, c, [r.request() for r in parsed.rfis], a, n),
+        lambda: RequestInformationIn.model_validate(_load_json(body)).command(uuid.UUID(customer_id)),
     )
 
 
 @review_app.command("party-approve")
 def party_approve(customer_id: str, party_id: str, operator: OperatorOpt) -> None:
-    _decide(
-        customer_id,
-        operator,
-        lambda s, c, a, n: service.approve_party(s, c, service.party_of(c, uuid.UUID(party_id)), a, n),
-    )
+    _decide(operator, lambda: commands.ApproveParty(uuid.UUID(customer_id), uuid.UUID(party_id)))
 
 
 @review_app.command("party-reject")
@@ -195,27 +186,15 @@ def party_reject(
     for_developer: Annotated[str | None, typer.Option()] = None,
     body: Annotated[Path | None, typer.Option(help="JSON file (or -) with documents and rfis")] = None,
 ) -> None:
-    pid = uuid.UUID(party_id)
-    parsed = PartyRejectIn.model_validate(
-        {
-            "reject_labels": label,
-            "for_customer": for_customer,
-            "for_developer": for_developer,
-            **_load_json(body),
-        }
-    )
-    _decide(
-        customer_id,
-        operator,
-        lambda s, c, a, n: service.reject_party(
-            s,
-            c,
-            service.party_of(c, pid),
-            a,
-            n,
-            rejection=parsed.rejection(),
-            for_customer=parsed.for_customer,
-            for_developer=parsed.for_developer,
-            retry_rfis=[RfiEntryIn.model_validate(r.model_dump()).request(pid) for r in parsed.rfis],
-        ),
-    )
+    def make() -> commands.Command:
+        parsed = PartyRejectIn.model_validate(
+            {
+                "reject_labels": label,
+                "for_customer": for_customer,
+                "for_developer": for_developer,
+                **_load_json(body),
+            }
+        )
+        return parsed.party_command(uuid.UUID(customer_id), uuid.UUID(party_id))
+
+    _decide(operator, make)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -28,7 +28,7 @@ from tollgate.sandbox import fixtures, service
 from tollgate.sandbox import reference as reference_pages
 from tollgate.sandbox import seed as seeding
 from tollgate.sandbox.schemas import ClockIn, WebhookFaultsIn
-from tollgate.verification import rfi
+from tollgate.verification import commands, rfi
 from tollgate.verification.schemas import ApproveIn, HoldIn, PartyRejectIn, RejectIn, RequestInformationIn
 
 sandbox_app = typer.Typer(
@@ -97,13 +97,12 @@ def _transaction(runtime: Runtime) -> Iterator[Session]:
         _fail(f"invalid input: {exc}", 2)
 
 
-def _decide(client: str, customer_id: str, decision: service.Decision) -> None:
+def _decide(client: str, make: Callable[[uuid.UUID], commands.Command], customer_id: str) -> None:
+    command = make(_uuid(customer_id, "customer id"))
     runtime = _runtime()
     with _transaction(runtime) as session:
         row = _client(session, client)
-        customer = service.decide(
-            session, runtime, row.id, row.client_id, _uuid(customer_id, "customer id"), decision
-        )
+        customer = service.decide(session, runtime, row.id, row.client_id, command)
         entries = rfi.render_all(rfi.open_rfis(session, customer.id))
         out = present.detail(customer, runtime.settings.public_base_url, entries)
     typer.echo(json.dumps(out, indent=2))
@@ -124,7 +123,7 @@ def approve(
     customer_id: CustomerArg, client: ClientOpt, note: Annotated[str | None, typer.Option()] = None
 ) -> None:
     """Approve a customer, as POST /sandbox/customers/{id}/approve does."""
-    _decide(client, customer_id, service.approve(ApproveIn(note=note)))
+    _decide(client, ApproveIn(note=note).command, customer_id)
 
 
 @sandbox_app.command("reject")
@@ -147,7 +146,7 @@ def reject(
         "final": final,
         **_json_file(body),
     }
-    _decide(client, customer_id, service.reject(_parse(RejectIn, data)))
+    _decide(client, _parse(RejectIn, data).command, customer_id)
 
 
 @sandbox_app.command("request-information")
@@ -157,7 +156,7 @@ def request_information(
     body: Annotated[Path, typer.Option("--body", help='JSON file (or -): {"rfis": [...]}')],
 ) -> None:
     """Raise RFIs on a customer."""
-    _decide(client, customer_id, service.request_information(_parse(RequestInformationIn, _json_file(body))))
+    _decide(client, _parse(RequestInformationIn, _json_file(body)).command, customer_id)
 
 
 @sandbox_app.command("hold")
@@ -165,13 +164,14 @@ def hold(
     customer_id: CustomerArg, client: ClientOpt, reason: Annotated[str | None, typer.Option()] = None
 ) -> None:
     """Put a customer on hold (IN_COMPLIANCE)."""
-    _decide(client, customer_id, service.hold(HoldIn(reason=reason)))
+    _decide(client, HoldIn(reason=reason).command, customer_id)
 
 
 @sandbox_app.command("party-approve")
 def party_approve(customer_id: CustomerArg, party_id: PartyArg, client: ClientOpt) -> None:
     """Approve one associated party."""
-    _decide(client, customer_id, service.approve_party(_uuid(party_id, "party id")))
+    pid = _uuid(party_id, "party id")
+    _decide(client, lambda cid: commands.ApproveParty(cid, pid), customer_id)
 
 
 @sandbox_app.command("party-reject")
@@ -192,7 +192,8 @@ def party_reject(
         **_json_file(body),
     }
     parsed = _parse(PartyRejectIn, data)
-    _decide(client, customer_id, service.reject_party(_uuid(party_id, "party id"), parsed))
+    pid = _uuid(party_id, "party id")
+    _decide(client, lambda cid: parsed.party_command(cid, pid), customer_id)
 
 
 @sandbox_app.command("party-request-information")
@@ -204,7 +205,8 @@ def party_request_information(
 ) -> None:
     """Raise RFIs scoped to one associated party."""
     parsed = _parse(RequestInformationIn, _json_file(body))
-    _decide(client, customer_id, service.request_party_information(_uuid(party_id, "party id"), parsed))
+    pid = _uuid(party_id, "party id")
+    _decide(client, lambda cid: parsed.party_command(cid, pid), customer_id)
 
 
 # ---------------------------------------------------------------- clock, faults, reset

@@ -59,6 +59,9 @@ class Customer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_status_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Moves with every change of the customer, its parties, RFIs or documents (transitions.touch): a
+    # decision carries the version its decider saw (verification.commands).
+    version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     parties: Mapped[list[AssociatedParty]] = relationship(
         back_populates="customer", order_by="AssociatedParty.position", cascade="all, delete-orphan"

@@ -5,8 +5,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from tollgate.auth.deps import Principal
+from tollgate.auth.service import Caller
 from tollgate.customers import present, service
 from tollgate.customers.business_schemas import BusinessCustomerCreate
 from tollgate.customers.enums import CustomerType
@@ -30,10 +32,16 @@ from tollgate.http_docs import (
 )
 from tollgate.kit.pagination import pagination
 from tollgate.kit.responses import JSONBody
-from tollgate.runtime import RuntimeDep, SessionDep
+from tollgate.runtime import Runtime, RuntimeDep, SessionDep
+from tollgate.uow import UnitOfWork
 from tollgate.verification import rfi
+from tollgate.verification.transitions import Actor
 
 router = APIRouter(tags=["Customers"])
+
+
+def _work(runtime: Runtime, session: Session, caller: Caller) -> UnitOfWork:
+    return runtime.work(session, Actor("api_client", caller.client_id), caller.id)
 
 
 @router.post(
@@ -50,7 +58,7 @@ def create_individual(
 ) -> JSONResponse:
     """Create an individual customer (KYC). It starts INCOMPLETE."""
     raw = body.model_dump(mode="json", exclude_unset=True)
-    customer = service.create_individual(session, caller, runtime.now_for(caller.id, session), body, raw)
+    customer = service.create_individual(_work(runtime, session, caller), caller, body, raw)
     url = present.tos_url(runtime.settings.public_base_url, customer)
     return JSONBody({"data": {"customer_id": str(customer.id), "tos_policies_url": url}})
 
@@ -75,7 +83,7 @@ def create_business(
 
     It starts INCOMPLETE; each party INITIATED."""
     raw = body.model_dump(mode="json", exclude_unset=True)
-    customer = service.create_business(session, caller, runtime.now_for(caller.id, session), body, raw)
+    customer = service.create_business(_work(runtime, session, caller), caller, body, raw)
     url = present.tos_url(runtime.settings.public_base_url, customer)
     return JSONBody({"customer_id": str(customer.id), "tos_policies_url": url}, status_code=201)
 

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
@@ -30,6 +30,9 @@ from tollgate.customers.taxid import check_tax_info
 from tollgate.errors import Locked, NotFound, ValidationFailed
 from tollgate.kit.ids import new_uuid
 from tollgate.webhooks import service as webhooks
+
+if TYPE_CHECKING:
+    from tollgate.uow import UnitOfWork
 
 RELIANCE_MESSAGE = "RELIANCE is not available for your client"
 
@@ -119,8 +122,12 @@ def _new_customer(
 
 
 def create_individual(
-    session: Session, caller: Caller, now: datetime, body: IndividualCustomerCreate, raw: dict[str, Any]
+    uow: UnitOfWork,
+    caller: Caller,
+    body: IndividualCustomerCreate,
+    raw: dict[str, Any],
 ) -> Customer:
+    session, now = uow.session, uow.now()
     errors = individual_rule_errors(body, now.date())
     if errors:
         raise ValidationFailed(errors)
@@ -141,13 +148,17 @@ def create_individual(
     customer.first_name = info.first_name
     customer.last_name = info.last_name
     session.flush()
-    webhooks.record_customer_created(session, customer, now)
+    webhooks.record_customer_created(uow, customer)
     return customer
 
 
 def create_business(
-    session: Session, caller: Caller, now: datetime, body: BusinessCustomerCreate, raw: dict[str, Any]
+    uow: UnitOfWork,
+    caller: Caller,
+    body: BusinessCustomerCreate,
+    raw: dict[str, Any],
 ) -> Customer:
+    session, now = uow.session, uow.now()
     errors = business_rules.check(body, now.date())
     if errors:
         raise ValidationFailed(errors)
@@ -187,7 +198,7 @@ def create_business(
             )
         )
     session.flush()
-    webhooks.record_customer_created(session, customer, now)
+    webhooks.record_customer_created(uow, customer)
     return customer
 
 

@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,10 @@ from tollgate.documents.schemas import (
 from tollgate.errors import Conflict, ValidationFailed
 from tollgate.verification import rfi as rfis
 from tollgate.verification.models import Rfi
-from tollgate.verification.transitions import Actor, audit, transition_party
+from tollgate.verification.transitions import audit, transition_party
+
+if TYPE_CHECKING:
+    from tollgate.uow import UnitOfWork
 
 SOURCE = "rfi_answer"
 NOT_REQUESTED = "Not requested by an open request for information"
@@ -268,11 +271,10 @@ def _check_documents(
 
 
 def answer_rfis(
-    session: Session,
+    uow: UnitOfWork,
     caller: Caller,
     customer_id: uuid.UUID,
     body: RfiAnswerUpdate,
-    now: datetime,
     ip: str | None,
     agent: str | None,
 ) -> Customer:
@@ -281,7 +283,9 @@ def answer_rfis(
     ACTION_REQUIRED moves to PROCESSING. An APPROVED customer (an RFI raised after approval) stays
     APPROVED: the documents are recorded and the RFIs answered without a status change.
     """
+    session = uow.session
     customer = documents.load_owned(session, caller, customer_id)
+    now = uow.now()  # after the customer is locked
     if documents.in_flight(session, customer):
         raise Conflict()
     open_rows = rfis.open_rfis(session, customer.id)
@@ -299,13 +303,10 @@ def answer_rfis(
     if errors:
         raise ValidationFailed(errors)
 
-    actor = Actor("api_client", caller.client_id)
     documents.bind_files(customer, files)
     if answer.tos is not None:
         documents.record_tos_attestation(customer, now, ip, agent)
-    batch = documents.start_batch(
-        session, customer, SOURCE, now, actor, to_processing=status is S.ACTION_REQUIRED
-    )
+    batch = documents.start_batch(uow, customer, SOURCE, to_processing=status is S.ACTION_REQUIRED)
     for _, doc in answer.identity:
         documents.add_individual_identity(session, customer, batch, now, doc)
     for _, adoc in answer.address:
@@ -316,7 +317,7 @@ def answer_rfis(
         documents.add_party_documents(session, customer, batch, now, att)
         if party.verification_status == P.REJECTED.value:
             # resubmitted: the party is under review again until the checks decide
-            transition_party(session, customer, party, P.REVIEWING, actor, now)
+            transition_party(uow, customer, party, P.REVIEWING)
     answered: list[Rfi] = []
     for key, sent in answer.sent.items():
         rows = requested[key].rows
@@ -324,11 +325,9 @@ def answer_rfis(
         rfis.mark_answered(rows, {**record, "submitted": sent}, now)
         answered.extend(rows)
     audit(
-        session,
+        uow,
         customer,
-        actor,
         "rfi_answered",
-        now,
         details={"batch_id": str(batch.id), "rfis": [str(r.id) for r in answered]},
     )
     session.flush()

@@ -23,6 +23,7 @@ from tollgate.http_docs import (
 )
 from tollgate.kit.responses import JSONBody
 from tollgate.runtime import RuntimeDep, SessionDep
+from tollgate.verification.transitions import Actor
 
 router = APIRouter(tags=["Customers"])
 
@@ -64,7 +65,6 @@ def answer_rfis(
         # Fin declares 422 (its formatting-error shape) for a malformed path, 400 for the body.
         return render(ValidationFailed([("customer_id", "Must be a UUID")]), Dialect.STANDARD)
     ip = request.client.host if request.client else None
-    customer = answer.answer_rfis(
-        session, caller, cid, body, runtime.now_for(caller.id, session), ip, request.headers.get("user-agent")
-    )
+    uow = runtime.work(session, Actor("api_client", caller.client_id), caller.id)
+    customer = answer.answer_rfis(uow, caller, cid, body, ip, request.headers.get("user-agent"))
     return JSONBody({"data": {"customer_id": str(customer.id)}})

@@ -66,6 +66,9 @@ class AttachBatch(Base):
     source: Mapped[str] = mapped_column(
         String(32)
     )  # individual_attach | business_attach | party_attach | rfi_answer
-    status: Mapped[str] = mapped_column(String(16))  # processing | done
+    status: Mapped[str] = mapped_column(String(16))  # processing | done | superseded
+    # The customer's status the checks of this batch expect to find (PROCESSING, or APPROVED for an answer
+    # to an RFI raised after approval); a customer that moved on meanwhile is not decided by them.
+    expected_status: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

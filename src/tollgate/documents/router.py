@@ -5,8 +5,10 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from sqlalchemy.orm import Session
 
 from tollgate.auth.deps import Principal
+from tollgate.auth.service import Caller
 from tollgate.documents import inspection, service
 from tollgate.documents.multipart import read_form
 from tollgate.documents.schemas import BusinessAttach, IndividualAttach, PartyAttach
@@ -23,7 +25,9 @@ from tollgate.http_docs import (
     responses,
 )
 from tollgate.kit.responses import JSONBody
-from tollgate.runtime import RuntimeDep, SessionDep
+from tollgate.runtime import Runtime, RuntimeDep, SessionDep
+from tollgate.uow import UnitOfWork
+from tollgate.verification.transitions import Actor
 
 router = APIRouter(tags=["Customers"])
 
@@ -80,6 +84,10 @@ async def upload(
     return JSONBody({"data": {"files": [{u.field: u.uri} for u in uploaded]}})
 
 
+def _work(runtime: Runtime, session: Session, caller: Caller) -> UnitOfWork:
+    return runtime.work(session, Actor("api_client", caller.client_id), caller.id)
+
+
 def _client(request: Request) -> tuple[str | None, str | None]:
     return (request.client.host if request.client else None, request.headers.get("user-agent"))
 
@@ -109,7 +117,7 @@ def attach_individual(
     """Attach identity and address documents and the terms attestation; the checks run asynchronously."""
     ip, agent = _client(request)
     customer = service.attach_individual(
-        session, caller, customer_id, body, runtime.now_for(caller.id, session), ip=ip, agent=agent
+        _work(runtime, session, caller), caller, customer_id, body, ip=ip, agent=agent
     )
     return JSONBody({"data": {"customer_id": str(customer.id)}, "meta": None})
 
@@ -138,9 +146,7 @@ def attach_business(
     """Attach formation, ownership and supporting documents and the terms attestation; submits the business
     (and any party documents already attached) to the checks."""
     ip, agent = _client(request)
-    service.attach_business(
-        session, caller, customer_id, body, runtime.now_for(caller.id, session), ip=ip, agent=agent
-    )
+    service.attach_business(_work(runtime, session, caller), caller, customer_id, body, ip=ip, agent=agent)
     return JSONBody({"data": {}})
 
 
@@ -153,5 +159,5 @@ def attach_parties(
     customer_id: uuid.UUID, body: PartyAttach, caller: Principal, runtime: RuntimeDep, session: SessionDep
 ) -> JSONResponse:
     """Attach identity, address and supporting documents of associated parties."""
-    service.attach_parties(session, caller, customer_id, body, runtime.now_for(caller.id, session))
+    service.attach_parties(_work(runtime, session, caller), caller, customer_id, body)
     return JSONBody({"data": {}})

@@ -13,7 +13,6 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from tollgate.jobs.models import Job
-from tollgate.kit.clock import server_time
 from tollgate.kit.ids import new_uuid
 
 
@@ -37,8 +36,7 @@ def enqueue(
     run_at: datetime | None = None,
     max_attempts: int = 8,
 ) -> Job:
-    # Jobs are due on the server's clock, whatever clock the transaction reads (kit.clock.server_time).
-    now = server_time(session, now)
+    # ``now`` and ``run_at`` are on the server's clock, which the workers compare with.
     job = Job(
         id=new_uuid(),
         kind=kind,
@@ -46,7 +44,7 @@ def enqueue(
         status=JobStatus.QUEUED.value,
         attempts=0,
         max_attempts=max_attempts,
-        run_at=server_time(session, run_at) if run_at else now,
+        run_at=run_at or now,
         created_at=now,
         updated_at=now,
     )

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from tollgate.config import Settings
 from tollgate.sandbox.models import SandboxClient
 from tollgate.webhooks.models import Delivery, DeliveryAttempt, Event
 from tollgate.webhooks.schemas import DeliveryStatus
@@ -47,29 +48,22 @@ class Faults:
 NONE = Faults()
 
 
-def _sandbox(session: Session) -> bool:
-    # The settings of the runtime that opened the session (the same lookup the outbox uses).
-    from tollgate.webhooks.outbox import settings_for
-
-    return settings_for(session).sandbox
-
-
-def of_client(session: Session, client_pk: uuid.UUID) -> Faults:
+def of_client(session: Session, settings: Settings, client_pk: uuid.UUID) -> Faults:
     """The faults ``client_pk`` asked for; none in live mode, whatever the table holds."""
-    if not _sandbox(session):
+    if not settings.sandbox:
         return NONE
     row = session.get(SandboxClient, client_pk)
     return Faults.from_wire(row.webhook_faults if row is not None else None)
 
 
-def first_attempt_at(session: Session, client_pk: uuid.UUID, now: datetime) -> datetime:
+def first_attempt_at(session: Session, settings: Settings, client_pk: uuid.UUID, now: datetime) -> datetime:
     """When a new delivery is first tried: now, or ``delay_seconds`` later."""
-    delay = of_client(session, client_pk).delay_seconds
+    delay = of_client(session, settings, client_pk).delay_seconds
     return now + timedelta(seconds=delay) if delay else now
 
 
-def reorders(session: Session, client_pk: uuid.UUID) -> bool:
-    return of_client(session, client_pk).reorder
+def reorders(session: Session, settings: Settings, client_pk: uuid.UUID) -> bool:
+    return of_client(session, settings, client_pk).reorder
 
 
 def newest_first_blocker(session: Session, delivery: Delivery, event: Event) -> uuid.UUID | None:
@@ -94,13 +88,13 @@ def newest_first_blocker(session: Session, delivery: Delivery, event: Event) -> 
     )
 
 
-def send_again(session: Session, delivery: Delivery, attempt_id: uuid.UUID) -> bool:
+def send_again(session: Session, settings: Settings, delivery: Delivery, attempt_id: uuid.UUID) -> bool:
     """With ``duplicate``: whether a delivery that has just succeeded for the first time goes out once
     more (the same event id and body, as a retry after a lost answer would)."""
     client_pk = session.scalar(select(Event.client_pk).where(Event.id == delivery.event_id))
     if client_pk is None:
         return False
-    probability = of_client(session, client_pk).duplicate
+    probability = of_client(session, settings, client_pk).duplicate
     if probability <= 0 or random.random() >= probability:  # noqa: S311 - a test fault, not crypto
         return False
     earlier_successes = session.scalar(

@@ -230,7 +230,6 @@ def import_(session: Session, runtime: Runtime, client_pk: uuid.UUID, document: 
         session.add(CustomerCounter(client_pk=client_pk, type=kind, total=total))
     session.flush()
     # A submission that was being checked when exported is checked again here, so it does not stay stuck.
-    now = runtime.now_for(client_pk, session)
     for batch in session.scalars(
         select(AttachBatch)
         .join(Customer, Customer.id == AttachBatch.customer_id)
@@ -241,6 +240,9 @@ def import_(session: Session, runtime: Runtime, client_pk: uuid.UUID, document: 
         )
     ):
         queue.enqueue(
-            session, CHECKS_JOB, {"customer_id": str(batch.customer_id), "batch_id": str(batch.id)}, now
+            session,
+            CHECKS_JOB,
+            {"customer_id": str(batch.customer_id), "batch_id": str(batch.id)},
+            runtime.now(),  # jobs are due on the server's clock
         )
     return Imported(dict(counts), [k for k in done.file_keys if k not in stored_keys])

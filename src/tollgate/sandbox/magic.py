@@ -15,9 +15,8 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -40,6 +39,9 @@ from tollgate.verification import service
 from tollgate.verification.models import Rfi
 from tollgate.verification.service import RejectedDocument, Rejection, RfiRequest
 from tollgate.verification.transitions import Actor, transition_party
+
+if TYPE_CHECKING:
+    from tollgate.uow import UnitOfWork
 
 
 class Action(StrEnum):
@@ -144,9 +146,10 @@ def outcome_for(customer: Customer) -> Magic | None:
 # ---------------------------------------------------------------- deciding
 
 
-def apply(session: Session, customer: Customer, magic: Magic, now: datetime) -> None:
+def apply(uow: UnitOfWork, customer: Customer, magic: Magic) -> None:
     """Decide ``customer`` (in PROCESSING, its earlier RFIs closed) as ``magic`` says."""
-    actor = Actor("sandbox", f"magic:+{magic.tag}")
+    uow = uow.acting(Actor("sandbox", f"magic:+{magic.tag}"))
+    session = uow.session
     customer.rejection_reason = None
     action = magic.action
     if action is Action.APPROVE_AFTER_RFI:
@@ -154,45 +157,41 @@ def apply(session: Session, customer: Customer, magic: Magic, now: datetime) -> 
         action = Action.APPROVE if answered is not None else Action.RFI_EXPIRED_PASSPORT
     if action is Action.APPROVE:
         for party in customer.parties:
-            _approve_party(session, customer, party, actor, now)
-        service.approve(session, customer, actor, now, note=f"sandbox magic value +{magic.tag}")
+            _approve_party(uow, customer, party)
+        service.approve(uow, customer, note=f"sandbox magic value +{magic.tag}")
     elif action is Action.REVIEW:
-        service.start_review(session, customer, actor, now)
+        service.start_review(uow, customer)
     elif action is Action.HOLD:
         for party in customer.parties:
             if party.verification_status in (P.INITIATED.value, P.REJECTED.value):
-                transition_party(session, customer, party, P.REVIEWING, actor, now)
-        service.hold(session, customer, actor, now, reason=f"sandbox magic value +{magic.tag}")
+                transition_party(uow, customer, party, P.REVIEWING)
+        service.hold(uow, customer, reason=f"sandbox magic value +{magic.tag}")
     elif action in (Action.REJECT, Action.REJECT_LABELS):
         labels = list(magic.labels or DEFAULT_REJECT_LABELS)
         for party in customer.parties:
             if party.verification_status != P.APPROVED.value:
-                transition_party(session, customer, party, P.REJECTED, actor, now)
+                transition_party(uow, customer, party, P.REJECTED)
         service.reject(
-            session,
+            uow,
             customer,
-            actor,
-            now,
             rejection=Rejection(labels=labels, comment=REJECT_COMMENT),
             developer_note=f"sandbox magic value +{magic.tag}",
             final=True,
         )
     elif action is Action.RFI_MISSING:
-        _missing(session, customer, str(magic.document_type), actor, now)
+        _missing(uow, customer, str(magic.document_type))
     else:
         expiring = action is Action.PARTY_REJECTED
-        _identity_rfi(session, customer, magic.party_id, actor, now, expiring=expiring)
+        _identity_rfi(uow, customer, magic.party_id, expiring=expiring)
 
 
-def _approve_party(
-    session: Session, customer: Customer, party: AssociatedParty, actor: Actor, now: datetime
-) -> None:
+def _approve_party(uow: UnitOfWork, customer: Customer, party: AssociatedParty) -> None:
     if party.verification_status == P.APPROVED.value:
         return
     if party.verification_status == P.REJECTED.value:
         # A rejected party is reviewed again before it can be approved (the party transition table).
-        transition_party(session, customer, party, P.REVIEWING, actor, now)
-    transition_party(session, customer, party, P.APPROVED, actor, now)
+        transition_party(uow, customer, party, P.REVIEWING)
+    transition_party(uow, customer, party, P.APPROVED)
 
 
 def _target_party(customer: Customer, party_id: uuid.UUID | None) -> AssociatedParty | None:
@@ -212,19 +211,11 @@ def _identity_files(
     return "PASSPORT", []
 
 
-def _identity_rfi(
-    session: Session,
-    customer: Customer,
-    party_id: uuid.UUID | None,
-    actor: Actor,
-    now: datetime,
-    *,
-    expiring: bool,
-) -> None:
+def _identity_rfi(uow: UnitOfWork, customer: Customer, party_id: uuid.UUID | None, *, expiring: bool) -> None:
     """An RFI on the identity document: expired, or (``expiring``) valid for less than two months, worded
     and shaped as on Fin's reference page. A business's is about one party; the other parties are approved."""
     party = _target_party(customer, party_id) if customer.type == CustomerType.BUSINESS.value else None
-    doc_type, uris = _identity_files(session, customer, party.id if party else None)
+    doc_type, uris = _identity_files(uow.session, customer, party.id if party else None)
     comment, reason = (EXPIRING_COMMENT, EXPIRING_REASON) if expiring else (EXPIRED_COMMENT, EXPIRED_REASON)
     fields = [
         rfis.field("type", "ENUM", "INVALID"),
@@ -242,27 +233,21 @@ def _identity_rfi(
         documents=[RejectedDocument(uri, "PROOF_OF_IDENTITY", comment, ["EXPIRATION_DATE"]) for uri in uris],
     )
     if party is None:
-        service.request_information(session, customer, [request], actor, now, rejection=rejection)
+        service.request_information(uow, customer, [request], rejection=rejection)
         return
-    _reject_one_party(session, customer, party, rejection, request, actor, now)
+    _reject_one_party(uow, customer, party, rejection, request)
 
 
 def _reject_one_party(
-    session: Session,
-    customer: Customer,
-    party: AssociatedParty,
-    rejection: Rejection,
-    request: RfiRequest,
-    actor: Actor,
-    now: datetime,
+    uow: UnitOfWork, customer: Customer, party: AssociatedParty, rejection: Rejection, request: RfiRequest
 ) -> None:
     for other in customer.parties:
         if other.id != party.id:
-            _approve_party(session, customer, other, actor, now)
-    service.reject_party(session, customer, party, actor, now, rejection=rejection, retry_rfis=[request])
+            _approve_party(uow, customer, other)
+    service.reject_party(uow, customer, party, rejection=rejection, retry_rfis=[request])
 
 
-def _missing(session: Session, customer: Customer, doc_type: str, actor: Actor, now: datetime) -> None:
+def _missing(uow: UnitOfWork, customer: Customer, doc_type: str) -> None:
     """An RFI for one missing document (status MISSING), as the checks raise for an absent document."""
     if customer.type == CustomerType.INDIVIDUAL.value:
         on_party, section = False, _INDIVIDUAL_SECTIONS[doc_type]
@@ -281,8 +266,8 @@ def _missing(session: Session, customer: Customer, doc_type: str, actor: Actor, 
     )
     labels = [] if section == "tos_policies_value" else ["DOCUMENT_MISSING"]
     if party is not None:
-        _reject_one_party(session, customer, party, Rejection(labels=labels), request, actor, now)
+        _reject_one_party(uow, customer, party, Rejection(labels=labels), request)
         return
     for each in customer.parties:
-        _approve_party(session, customer, each, actor, now)
-    service.request_information(session, customer, [request], actor, now, rejection=Rejection(labels=labels))
+        _approve_party(uow, customer, each)
+    service.request_information(uow, customer, [request], rejection=Rejection(labels=labels))

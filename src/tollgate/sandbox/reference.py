@@ -334,27 +334,25 @@ def seed_reference(session: Session, runtime: Runtime, client: ApiClient) -> Ref
     (Fin.com, USA) with Jane REJECTED, Robert APPROVED and the page's rejection_reason and RFIs."""
     caller = caller_of(client)
     now = runtime.now_for(client.id, session)
-    actor = SEED_ACTOR
+    work = runtime.work(session, SEED_ACTOR, client.id).at(now)
 
     raw = _bgd_business()
-    bgd = customers.create_business(session, caller, now, BusinessCustomerCreate.model_validate(raw), raw)
-    drive(session, bgd, S.IN_COMPLIANCE, now)
+    bgd = customers.create_business(work, caller, BusinessCustomerCreate.model_validate(raw), raw)
+    drive(work, bgd, S.IN_COMPLIANCE)
 
     raw = _individual_john_doe()
-    john = customers.create_individual(
-        session, caller, now, IndividualCustomerCreate.model_validate(raw), raw
-    )
+    john = customers.create_individual(work, caller, IndividualCustomerCreate.model_validate(raw), raw)
 
     raw = _usa_business()
-    fin = customers.create_business(session, caller, now, BusinessCustomerCreate.model_validate(raw), raw)
+    fin = customers.create_business(work, caller, BusinessCustomerCreate.model_validate(raw), raw)
     jane, robert = fin.parties
     fin.tos_accepted_at = now
     _attach_reference_documents(session, runtime, fin, jane.id, robert.id, now)
-    transition(session, fin, S.PROCESSING, actor, now, reason="business_attach")
-    later = now + timedelta(minutes=18)
-    transition_party(session, fin, robert, P.APPROVED, actor, later)
+    transition(work, fin, S.PROCESSING, reason="business_attach")
+    later = work.at(now + timedelta(minutes=18))
+    transition_party(later, fin, robert, P.APPROVED)
     rejection = _reference_rejection(jane.id)
-    decisions.reject_party(session, fin, jane, actor, later, rejection=rejection.parties[jane.id])
-    decisions.request_information(session, fin, _reference_rfis(jane.id), actor, later, rejection=rejection)
+    decisions.reject_party(later, fin, jane, rejection=rejection.parties[jane.id])
+    decisions.request_information(later, fin, _reference_rfis(jane.id), rejection=rejection)
     session.flush()
     return ReferenceCustomers(bgd.id, john.id, fin.id)

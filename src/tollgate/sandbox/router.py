@@ -27,7 +27,7 @@ from tollgate.sandbox.schemas import (
     WebhookFaultsIn,
     WebhookFaultsRead,
 )
-from tollgate.verification import rfi
+from tollgate.verification import commands, rfi
 from tollgate.verification.schemas import ApproveIn, HoldIn, PartyRejectIn, RejectIn, RequestInformationIn
 
 
@@ -56,9 +56,9 @@ def _decide(
     runtime: Runtime,
     session: SessionDep,
     customer_id: uuid.UUID,
-    decision: service.Decision,
+    command: commands.Command,
 ) -> JSONResponse:
-    customer = service.decide(session, runtime, caller.id, caller.client_id, customer_id, decision)
+    customer = service.decide(session, runtime, caller.id, caller.client_id, command)
     return _detail(session, runtime, customer)
 
 
@@ -77,7 +77,7 @@ def approve(
 ) -> JSONResponse:
     """Approve the customer as a reviewer would (a business waits in ASSOCIATED_PARTIES_REMAINING until its
     parties are approved). Same body as the operator API; fires the same webhooks."""
-    return _decide(caller, runtime, session, customer_id, service.approve(body or ApproveIn()))
+    return _decide(caller, runtime, session, customer_id, (body or ApproveIn()).command(customer_id))
 
 
 @router.post("/customers/{customer_id}/reject", response_model=CustomerDetailRead, responses=_DECISION)
@@ -87,7 +87,7 @@ def reject(
     customer_id: uuid.UUID, body: RejectIn, caller: Principal, runtime: RuntimeDep, session: SessionDep
 ) -> JSONResponse:
     """Reject: final (REJECTED) or, with ``final: false`` and ``rfis``, ACTION_REQUIRED to resubmit."""
-    return _decide(caller, runtime, session, customer_id, service.reject(body))
+    return _decide(caller, runtime, session, customer_id, body.command(customer_id))
 
 
 @router.post(
@@ -103,7 +103,7 @@ def request_information(
     session: SessionDep,
 ) -> JSONResponse:
     """Raise RFIs: ACTION_REQUIRED (an APPROVED customer stays APPROVED) and a ``customer.rfi`` webhook."""
-    return _decide(caller, runtime, session, customer_id, service.request_information(body))
+    return _decide(caller, runtime, session, customer_id, body.command(customer_id))
 
 
 @router.post("/customers/{customer_id}/hold", response_model=CustomerDetailRead, responses=_DECISION)
@@ -117,7 +117,7 @@ def hold(
     body: Annotated[HoldIn | None, Body()] = None,
 ) -> JSONResponse:
     """Put the customer on hold (IN_COMPLIANCE)."""
-    return _decide(caller, runtime, session, customer_id, service.hold(body or HoldIn()))
+    return _decide(caller, runtime, session, customer_id, (body or HoldIn()).command(customer_id))
 
 
 @router.post(
@@ -136,7 +136,13 @@ def approve_party(
     body: Annotated[ApproveIn | None, Body()] = None,
 ) -> JSONResponse:
     """Approve one associated party; the last one approves a business waiting for its parties."""
-    return _decide(caller, runtime, session, customer_id, service.approve_party(party_id))
+    return _decide(
+        caller,
+        runtime,
+        session,
+        customer_id,
+        commands.ApproveParty(customer_id, party_id, (body or ApproveIn()).expected_version),
+    )
 
 
 @router.post(
@@ -155,7 +161,7 @@ def reject_party(
     session: SessionDep,
 ) -> JSONResponse:
     """Reject one associated party; with ``rfis`` the business moves to ACTION_REQUIRED to resubmit it."""
-    return _decide(caller, runtime, session, customer_id, service.reject_party(party_id, body))
+    return _decide(caller, runtime, session, customer_id, body.party_command(customer_id, party_id))
 
 
 @router.post(
@@ -174,7 +180,7 @@ def request_party_information(
     session: SessionDep,
 ) -> JSONResponse:
     """Raise RFIs scoped to one associated party."""
-    return _decide(caller, runtime, session, customer_id, service.request_party_information(party_id, body))
+    return _decide(caller, runtime, session, customer_id, body.party_command(customer_id, party_id))
 
 
 # ---------------------------------------------------------------- clock

@@ -14,9 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-
-from sqlalchemy.orm import Session
+from datetime import timedelta
 
 from tollgate.auth.models import ApiClient
 from tollgate.auth.service import Caller
@@ -29,6 +27,7 @@ from tollgate.customers.schemas import IndividualCustomerCreate
 from tollgate.db import unit_of_work
 from tollgate.runtime import Runtime
 from tollgate.sandbox.data import Generator
+from tollgate.uow import UnitOfWork
 from tollgate.verification import rfi as rfis
 from tollgate.verification import service as decisions
 from tollgate.verification.service import Rejection, RfiRequest
@@ -94,45 +93,44 @@ def _pick(rng: random.Random, mix: dict[S, int]) -> S:
     return rng.choices(list(mix), weights=list(mix.values()))[0]
 
 
-def drive(session: Session, customer: Customer, target: S, now: datetime) -> None:
+def drive(work: UnitOfWork, customer: Customer, target: S) -> None:
     """Take a new customer to ``target`` the way the lifecycle does: submitted (terms accepted, PROCESSING),
-    then decided through ``verification.service``."""
+    then decided through ``verification.service``, with the times ``work`` is pinned at."""
     if target is S.INCOMPLETE:
         return
+    now = work.now()
     customer.tos_accepted_at = now
-    transition(session, customer, S.PROCESSING, SEED_ACTOR, now, reason="submitted")
-    later = now + timedelta(minutes=7)
+    transition(work, customer, S.PROCESSING, reason="submitted")
+    later = work.at(now + timedelta(minutes=7))
     business = customer.type == "BUSINESS"
     if target is S.APPROVED:
         for party in customer.parties:
-            transition_party(session, customer, party, P.APPROVED, SEED_ACTOR, later)
-        decisions.approve(session, customer, SEED_ACTOR, later, note="seeded")
+            transition_party(later, customer, party, P.APPROVED)
+        decisions.approve(later, customer, note="seeded")
     elif target in (S.REVIEWING, S.ASSOCIATED_PARTIES_REMAINING):
-        decisions.start_review(session, customer, SEED_ACTOR, later)
+        decisions.start_review(later, customer)
         if target is S.ASSOCIATED_PARTIES_REMAINING:
-            decisions.approve(
-                session, customer, SEED_ACTOR, later + timedelta(hours=2), note="company approved"
-            )
+            decisions.approve(later.at(later.now() + timedelta(hours=2)), customer, note="company approved")
     elif target is S.ACTION_REQUIRED:
         section = "supporting_documents" if business else "address_documents"
         doc_type = "PROOF_OF_ADDRESS" if business else "UTILITY_BILL"
         for party in customer.parties:
-            transition_party(session, customer, party, P.APPROVED, SEED_ACTOR, later)
+            transition_party(later, customer, party, P.APPROVED)
         request = RfiRequest(
             section=section,
             categories=[{"document_type": doc_type, "fields": [rfis.field("files", "URI", "MISSING")]}],
         )
         rejection = Rejection(labels=["DOCUMENT_MISSING"])
-        decisions.request_information(session, customer, [request], SEED_ACTOR, later, rejection=rejection)
+        decisions.request_information(later, customer, [request], rejection=rejection)
     elif target is S.REJECTED:
         for party in customer.parties:
-            transition_party(session, customer, party, P.REJECTED, SEED_ACTOR, later)
+            transition_party(later, customer, party, P.REJECTED)
         rejection = Rejection(
             labels=["PROBLEMATIC_APPLICANT_DATA"], comment="We could not verify your details."
         )
-        decisions.reject(session, customer, SEED_ACTOR, later, rejection=rejection, final=True)
+        decisions.reject(later, customer, rejection=rejection, final=True)
     elif target is S.IN_COMPLIANCE:
-        decisions.hold(session, customer, SEED_ACTOR, later, reason="seeded: enhanced due diligence")
+        decisions.hold(later, customer, reason="seeded: enhanced due diligence")
 
 
 def seed(
@@ -159,7 +157,8 @@ def seed(
     base = None
     while progress.created < total:
         with unit_of_work(runtime.write_sessions) as session:
-            end = runtime.now_for(client_pk, session)
+            work = runtime.work(session, SEED_ACTOR, client_pk)
+            end = work.now()
             base = base or end - SPREAD
             step = SPREAD / max(total, 1)
             for _ in range(min(batch_size, total - progress.created)):
@@ -169,14 +168,14 @@ def seed(
                 if kind == "INDIVIDUAL":
                     body = IndividualCustomerCreate.model_validate(generator.individual(n, now.date()))
                     raw = body.model_dump(mode="json", exclude_unset=True)  # as the API stores it
-                    customer = customers.create_individual(session, caller, now, body, raw)
+                    customer = customers.create_individual(work.at(now), caller, body, raw)
                     target = _pick(rng, INDIVIDUAL_MIX)
                 else:
                     bbody = BusinessCustomerCreate.model_validate(generator.business(n, now.date()))
                     braw = bbody.model_dump(mode="json", exclude_unset=True)
-                    customer = customers.create_business(session, caller, now, bbody, braw)
+                    customer = customers.create_business(work.at(now), caller, bbody, braw)
                     target = _pick(rng, BUSINESS_MIX)
-                drive(session, customer, target, now)
+                drive(work.at(now), customer, target)
                 progress.created += 1
                 progress.by_status[target.value] = progress.by_status.get(target.value, 0) + 1
         if on_batch is not None:

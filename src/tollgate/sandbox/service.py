@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,9 +25,8 @@ from tollgate.sandbox.clock import REAL_TIME, clocks_for
 from tollgate.sandbox.faults import Faults
 from tollgate.sandbox.models import SandboxClient
 from tollgate.sandbox.schemas import MAX_OFFSET, WebhookFaultsIn
-from tollgate.verification import service as decisions
+from tollgate.verification import commands
 from tollgate.verification.models import AuditEntry, Rfi
-from tollgate.verification.schemas import ApproveIn, HoldIn, PartyRejectIn, RejectIn, RequestInformationIn
 from tollgate.verification.transitions import Actor
 from tollgate.webhooks import delivery as deliveries
 from tollgate.webhooks.models import Delivery, Event
@@ -43,8 +42,6 @@ def actor(client_id: str) -> Actor:
 
 # ---------------------------------------------------------------- simulated decisions
 
-Decision = Callable[[Session, Customer, Actor, datetime], None]
-
 
 def load(session: Session, client_pk: uuid.UUID, customer_id: uuid.UUID) -> Customer:
     """The client's customer, locked; another client's answers exactly like an unknown one."""
@@ -55,69 +52,12 @@ def load(session: Session, client_pk: uuid.UUID, customer_id: uuid.UUID) -> Cust
 
 
 def decide(
-    session: Session,
-    runtime: Runtime,
-    client_pk: uuid.UUID,
-    client_id: str,
-    customer_id: uuid.UUID,
-    decision: Decision,
+    session: Session, runtime: Runtime, client_pk: uuid.UUID, client_id: str, command: commands.Command
 ) -> Customer:
-    """Make ``decision`` on one of the client's customers, at the client's time, as the sandbox."""
-    customer = load(session, client_pk, customer_id)
-    decision(session, customer, actor(client_id), runtime.now_for(client_pk, session))
-    session.flush()
-    return customer
-
-
-def approve(body: ApproveIn) -> Decision:
-    return lambda s, c, a, now: decisions.approve(s, c, a, now, note=body.note)
-
-
-def hold(body: HoldIn) -> Decision:
-    return lambda s, c, a, now: decisions.hold(s, c, a, now, reason=body.reason)
-
-
-def reject(body: RejectIn) -> Decision:
-    return lambda s, c, a, now: decisions.reject(
-        s,
-        c,
-        a,
-        now,
-        rejection=body.rejection(),
-        developer_note=body.developer_note,
-        final=body.final,
-        retry_rfis=[r.request() for r in body.rfis],
-    )
-
-
-def request_information(body: RequestInformationIn) -> Decision:
-    return lambda s, c, a, now: decisions.request_information(s, c, [r.request() for r in body.rfis], a, now)
-
-
-def approve_party(party_id: uuid.UUID) -> Decision:
-    return lambda s, c, a, now: decisions.approve_party(s, c, decisions.party_of(c, party_id), a, now)
-
-
-def reject_party(party_id: uuid.UUID, body: PartyRejectIn) -> Decision:
-    return lambda s, c, a, now: decisions.reject_party(
-        s,
-        c,
-        decisions.party_of(c, party_id),
-        a,
-        now,
-        rejection=body.rejection(),
-        for_customer=body.for_customer,
-        for_developer=body.for_developer,
-        retry_rfis=[r.request(party_id) for r in body.rfis],
-    )
-
-
-def request_party_information(party_id: uuid.UUID, body: RequestInformationIn) -> Decision:
-    def run(s: Session, c: Customer, a: Actor, now: datetime) -> None:
-        decisions.party_of(c, party_id)
-        decisions.request_information(s, c, [r.request(party_id) for r in body.rfis], a, now)
-
-    return run
+    """Apply ``command`` to one of the client's customers, at the client's time, as the sandbox: the same
+    command handler as a reviewer's, so the same checks, audit rows, RFIs and webhooks."""
+    uow = runtime.work(session, actor(client_id), client_pk)
+    return commands.handle(uow, command, client_pk=client_pk)
 
 
 # ---------------------------------------------------------------- the client's clock and faults
@@ -182,11 +122,11 @@ def set_clock(
     session.flush()
     clocks_for(runtime.engine).invalidate()
     view = clock(session, runtime, client_pk)
-    _reschedule(session, client_pk, before, view.now)
+    _reschedule(session, client_pk, offset - before, real)
     return view
 
 
-def _reschedule(session: Session, client_pk: uuid.UUID, before: timedelta, now: datetime) -> None:
+def _reschedule(session: Session, client_pk: uuid.UUID, moved: timedelta, now: datetime) -> None:
     """Queue again every delivery of the client waiting for a retry, due at the same time of the client's
     new clock (deliveries are due on the server's clock, so moving the client's clock moves them; the jobs
     queued before find nothing due and stop)."""
@@ -203,8 +143,8 @@ def _reschedule(session: Session, client_pk: uuid.UUID, before: timedelta, now: 
     for row in waiting:
         due = row.next_attempt_at
         assert due is not None
-        # ``now`` has noted the new offset on the session: the client time converts to the new server time.
-        deliveries.schedule_attempt(session, row, due + before, now)
+        # Due at the same time of the client's clock, which moved by ``moved``: sooner on the server's.
+        deliveries.schedule_attempt(session, row, due - moved, now)
 
 
 def faults(session: Session, client_pk: uuid.UUID) -> Faults:

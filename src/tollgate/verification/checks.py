@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -18,15 +18,17 @@ from tollgate.customers.enums import PartyStatus as P
 from tollgate.customers.models import Customer
 from tollgate.documents import inspection
 from tollgate.documents import service as documents
-from tollgate.documents.models import Attachment, StoredFile
+from tollgate.documents.models import AttachBatch, Attachment, StoredFile
 from tollgate.jobs.worker import JobContext, handler
 from tollgate.runtime import Runtime
-from tollgate.sandbox import magic
 from tollgate.verification import rfi as rfis
 from tollgate.verification import service
 from tollgate.verification.requirements import PARTY_SECTIONS_REQUIRED, business_requirements
 from tollgate.verification.service import RejectedDocument, Rejection, RfiRequest
-from tollgate.verification.transitions import SYSTEM, transition, transition_party
+from tollgate.verification.transitions import SYSTEM, audit, transition, transition_party
+
+if TYPE_CHECKING:
+    from tollgate.uow import UnitOfWork
 
 CATEGORY = {
     "identifying_documents": "PROOF_OF_IDENTITY",
@@ -241,51 +243,51 @@ def build_requests(customer: Customer, outcome: Outcome) -> tuple[list[RfiReques
     return requests, rejection
 
 
-def auto_approve(runtime: Runtime, customer: Customer, session: Session) -> bool:
-    from tollgate.auth.models import ApiClient
-
-    client = session.get(ApiClient, customer.client_pk)
-    if client is not None and client.auto_approve is not None:
-        return client.auto_approve
-    if runtime.settings.auto_approve is not None:
-        return runtime.settings.auto_approve
-    return runtime.settings.sandbox
-
-
-def apply(session: Session, runtime: Runtime, customer: Customer, outcome: Outcome, now: datetime) -> None:
+def apply(uow: UnitOfWork, customer: Customer, outcome: Outcome) -> None:
+    """Decide a customer in PROCESSING from its checks' outcome (or as the mode's policy says)."""
+    session, now = uow.session, uow.now()
     outstanding = rfis.close_raised_by_checks(session, customer.id, now)
-    chosen = magic.outcome_for(customer) if runtime.settings.sandbox else None
-    if chosen is not None:
-        # Sandbox mode: a magic value in the customer's data decides instead of the findings.
-        magic.apply(session, customer, chosen, now)
+    if uow.policies.decide_checks(uow, customer):
         return
     if outcome.clean() and outstanding:
         # The documents pass, but a reviewer's request is still unanswered.
-        transition(session, customer, S.ACTION_REQUIRED, SYSTEM, now, reason="open requests for information")
+        transition(uow, customer, S.ACTION_REQUIRED, reason="open requests for information")
         return
+    auto = uow.policies.auto_approve(uow, customer)
     if outcome.clean():
         customer.rejection_reason = None
-        if auto_approve(runtime, customer, session):
+        if auto:
             for party in customer.parties:
+                if party.verification_status == P.REJECTED.value:
+                    transition_party(uow, customer, party, P.REVIEWING)
                 if party.verification_status != P.APPROVED.value:
-                    transition_party(session, customer, party, P.APPROVED, SYSTEM, now)
-            service.approve(session, customer, SYSTEM, now, note="automated checks passed; auto-approval")
+                    transition_party(uow, customer, party, P.APPROVED)
+            service.approve(uow, customer, note="automated checks passed; auto-approval")
         else:
-            service.start_review(session, customer, SYSTEM, now)
+            service.start_review(uow, customer)
         return
     for party in customer.parties:
         if outcome.party_has_problems(party.id):
-            transition_party(session, customer, party, P.REJECTED, SYSTEM, now)
+            if party.verification_status != P.REJECTED.value:
+                transition_party(uow, customer, party, P.REJECTED)
         elif party.verification_status != P.APPROVED.value:
-            target = P.APPROVED if auto_approve(runtime, customer, session) else P.REVIEWING
-            transition_party(session, customer, party, target, SYSTEM, now)
+            if party.verification_status != P.REVIEWING.value:
+                transition_party(uow, customer, party, P.REVIEWING)
+            if auto:
+                transition_party(uow, customer, party, P.APPROVED)
     requests, rejection = build_requests(customer, outcome)
     customer.rejection_reason = None
-    service.request_information(session, customer, requests, SYSTEM, now, rejection=rejection)
+    service.request_information(uow, customer, requests, rejection=rejection)
 
 
 @handler(documents.CHECKS_JOB)
 def run_checks(session: Session, ctx: JobContext) -> None:
+    """The checks of one batch, decided in one short transaction under the customer's lock.
+
+    The branch is the batch's, not the customer's current status: a batch expects the status it left the
+    customer in (PROCESSING, or APPROVED for an answer to an RFI raised after approval). A customer that
+    moved on meanwhile (a reviewer put it on hold or rejected it, a newer batch superseded this one) is not
+    decided by these checks; the trail says so."""
     customer_id = uuid.UUID(str(ctx.payload["customer_id"]))
     batch_id = uuid.UUID(str(ctx.payload["batch_id"]))
     customer = session.scalars(
@@ -294,36 +296,39 @@ def run_checks(session: Session, ctx: JobContext) -> None:
         .options(selectinload(Customer.parties))
         .with_for_update()
     ).one_or_none()
-    now = ctx.runtime.now_for(customer.client_pk if customer else None, session)  # the client's clock
     if customer is None:
         return
-    from tollgate.documents.models import AttachBatch
-
-    batch = session.get(AttachBatch, batch_id)
-    if batch is not None and batch.status == documents.DONE:
-        return  # a retry of a job that committed: nothing to redo
-    submitted = (batch.created_at if batch is not None else now).date()
-    if customer.status == S.APPROVED.value:
+    batch = session.get(AttachBatch, batch_id, with_for_update=True)
+    if batch is None or batch.status != documents.PROCESSING:
+        return  # done by an earlier run of this job, or superseded by a newer batch
+    uow = ctx.runtime.work(session, SYSTEM, customer.client_pk)  # the client's clock
+    now = uow.now()
+    submitted = batch.created_at.date()
+    expected = batch.expected_status or S.PROCESSING.value
+    if customer.status != expected:
+        audit(
+            uow,
+            customer,
+            "checks_not_applied",
+            reason=f"the customer moved from {expected} to {customer.status} before its checks ran",
+            details={"batch_id": str(batch_id)},
+        )
+    elif expected == S.APPROVED.value:
         # An answer to an RFI raised after approval: the customer stays APPROVED, and the documents it
         # sent are checked all the same; what fails is asked for again (docs/rfi.md).
-        recheck_answer(session, ctx.runtime, customer, batch_id, submitted, now)
-    elif customer.status == S.PROCESSING.value:
-        apply(session, ctx.runtime, customer, evaluate(session, ctx.runtime, customer, submitted), now)
+        recheck_answer(uow, ctx.runtime, customer, batch_id, submitted)
+    else:
+        apply(uow, customer, evaluate(session, ctx.runtime, customer, submitted))
     documents.finish_batch(session, batch_id, now)
 
 
 def recheck_answer(
-    session: Session,
-    runtime: Runtime,
-    customer: Customer,
-    batch_id: uuid.UUID,
-    submitted: date,
-    now: datetime,
+    uow: UnitOfWork, runtime: Runtime, customer: Customer, batch_id: uuid.UUID, submitted: date
 ) -> None:
     """Raise RFIs for the problems of the documents this batch brought, without a new decision."""
-    outcome = evaluate(session, runtime, customer, submitted)
+    outcome = evaluate(uow.session, runtime, customer, submitted)
     mine = [p for p in outcome.problems if p.attachment.batch_id == batch_id]
     if not mine:
         return
     requests, _ = build_requests(customer, Outcome(problems=mine))
-    service.request_information(session, customer, requests, SYSTEM, now)
+    service.request_information(uow, customer, requests)

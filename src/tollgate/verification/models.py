@@ -18,6 +18,8 @@ class AuditEntry(Base):
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"))
+    # The customer's version once this change was made: what changed after a version a reviewer saw.
+    customer_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     party_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     actor_type: Mapped[str] = mapped_column(String(16))  # system | reviewer | api_client | sandbox
     actor_id: Mapped[str | None] = mapped_column(String(128), nullable=True)

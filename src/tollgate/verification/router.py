@@ -3,28 +3,32 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
+from starlette.concurrency import run_in_threadpool
 
 from tollgate.customers import present
 from tollgate.customers.models import Customer
 from tollgate.errors import AuthenticationFailed, NotFound
+from tollgate.handler import one_thread
 from tollgate.http_docs import AUTH_401, NOT_FOUND_404, VALIDATION_422, MessageBody, responses
 from tollgate.kit.responses import JSONBody
 from tollgate.kit.timefmt import fractional_z, seconds_z
-from tollgate.runtime import Runtime, RuntimeDep, SessionDep
-from tollgate.verification import operators, rfi, service
+from tollgate.runtime import Runtime, RuntimeDep, SessionDep, request_transaction
+from tollgate.verification import commands, operators, rfi
 from tollgate.verification.models import AuditEntry, Rfi
 from tollgate.verification.schemas import (
     ApproveIn,
     HoldIn,
     OperatorLoginIn,
     OperatorTokenRead,
+    PartyApproveIn,
     PartyRejectIn,
     RejectIn,
     RequestInformationIn,
@@ -38,31 +42,40 @@ router = APIRouter(prefix="/ops/v1", tags=["Operators"], responses=_DECISION)
 _bearer = HTTPBearer(auto_error=False)
 
 
-def current_operator(
-    runtime: RuntimeDep,
-    session: SessionDep,
+async def operator_bearer(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> operators.OperatorIdentity:
-    if credentials is None:
+) -> str:
+    """The bearer token; checked against the operator table inside the request's one transaction."""
+    if credentials is None or not credentials.credentials:
         raise AuthenticationFailed()
-    return operators.authenticate(
-        session, runtime.keys, runtime.settings, runtime.now(), credentials.credentials
-    )
+    return credentials.credentials
 
 
-OperatorDep = Annotated[operators.OperatorIdentity, Depends(current_operator)]
+BearerDep = Annotated[str, Depends(operator_bearer)]
+
+Work = Callable[[Session, operators.OperatorIdentity], Any]
 
 
-def _actor(op: operators.OperatorIdentity) -> Actor:
+async def as_operator(request: Request, runtime: Runtime, token: str, work: Work) -> Any:
+    """Authenticate the operator and do ``work`` in one transaction, opened and closed in one thread-pool
+    call: no transaction is held across threads or while the event loop waits (a writer on SQLite holds
+    the database's one write lock, and a request thread must never wait for another to release it)."""
+
+    def run() -> Any:
+        with request_transaction(runtime, request.method) as session:
+            op = operators.authenticate(session, runtime.keys, runtime.settings, runtime.now(), token)
+            return work(session, op)
+
+    return await run_in_threadpool(run)
+
+
+def reviewer(op: operators.OperatorIdentity) -> Actor:
     return Actor("reviewer", op.username)
 
 
 def load_customer(session: Session, customer_id: uuid.UUID) -> Customer:
     customer = session.scalars(
-        select(Customer)
-        .where(Customer.id == customer_id)
-        .options(selectinload(Customer.parties))
-        .with_for_update()
+        select(Customer).where(Customer.id == customer_id).options(selectinload(Customer.parties))
     ).one_or_none()
     if customer is None:
         raise NotFound()
@@ -79,6 +92,7 @@ def review_view(session: Session, runtime: Runtime, customer: Customer) -> dict[
         select(AuditEntry).where(AuditEntry.customer_id == customer.id).order_by(AuditEntry.created_at)
     ).all()
     return {
+        "version": customer.version,
         "customer": present.detail(
             customer, base, rfi.render_all(r for r in history if r.status == rfi.OPEN)
         ),
@@ -113,6 +127,7 @@ def review_view(session: Session, runtime: Runtime, customer: Customer) -> dict[
 
 
 @router.post("/token", response_model=OperatorTokenRead)
+@one_thread
 def operator_token(body: OperatorLoginIn, runtime: RuntimeDep, session: SessionDep) -> OperatorTokenRead:
     token, exp = operators.login(
         session, runtime.keys, runtime.settings, runtime.now(), body.username, body.password
@@ -121,161 +136,116 @@ def operator_token(body: OperatorLoginIn, runtime: RuntimeDep, session: SessionD
 
 
 @router.get("/customers")
-def review_queue(
-    op: OperatorDep,
+async def review_queue(
+    request: Request,
+    token: BearerDep,
     runtime: RuntimeDep,
-    session: SessionDep,
     status: Annotated[str, Query(max_length=32)] = "REVIEWING",
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JSONResponse:
     """Customers in one status (the review queue by default), oldest status change first."""
-    rows = session.scalars(
-        select(Customer)
-        .where(Customer.status == status)
-        .order_by(Customer.last_status_updated_at)
-        .limit(limit)
-    ).all()
-    base = runtime.settings.public_base_url
-    return JSONBody({"data": [present.list_item(c, base) for c in rows]})
+
+    def work(session: Session, op: operators.OperatorIdentity) -> JSONResponse:
+        rows = session.scalars(
+            select(Customer)
+            .where(Customer.status == status)
+            .order_by(Customer.last_status_updated_at)
+            .limit(limit)
+        ).all()
+        base = runtime.settings.public_base_url
+        return JSONBody({"data": [present.list_item(c, base) for c in rows]})
+
+    result: JSONResponse = await as_operator(request, runtime, token, work)
+    return result
 
 
 @router.get("/customers/{customer_id}")
-def review_customer(
-    customer_id: uuid.UUID, op: OperatorDep, runtime: RuntimeDep, session: SessionDep
+async def review_customer(
+    customer_id: uuid.UUID, request: Request, token: BearerDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    customer = session.scalars(
-        select(Customer).where(Customer.id == customer_id).options(selectinload(Customer.parties))
-    ).one_or_none()
-    if customer is None:
-        raise NotFound()
-    return JSONBody({"data": review_view(session, runtime, customer)})
+    def work(session: Session, op: operators.OperatorIdentity) -> JSONResponse:
+        return JSONBody({"data": review_view(session, runtime, load_customer(session, customer_id))})
+
+    result: JSONResponse = await as_operator(request, runtime, token, work)
+    return result
 
 
-def _done(session: Session, runtime: Runtime, customer: Customer) -> JSONResponse:
-    session.flush()
-    return JSONBody({"data": review_view(session, runtime, customer)})
+async def decide(request: Request, runtime: Runtime, token: str, command: commands.Command) -> JSONResponse:
+    """Apply one reviewer decision through ``commands.handle`` and answer with the review view."""
+
+    def work(session: Session, op: operators.OperatorIdentity) -> JSONResponse:
+        customer = load_customer(session, command.customer_id)
+        uow = runtime.work(session, reviewer(op), customer.client_pk)
+        changed = commands.handle(uow, command)
+        return JSONBody({"data": review_view(session, runtime, changed)})
+
+    result: JSONResponse = await as_operator(request, runtime, token, work)
+    return result
 
 
 @router.post("/customers/{customer_id}/approve")
-def approve(
-    customer_id: uuid.UUID, body: ApproveIn, op: OperatorDep, runtime: RuntimeDep, session: SessionDep
+async def approve(
+    customer_id: uuid.UUID, body: ApproveIn, request: Request, token: BearerDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    customer = load_customer(session, customer_id)
-    service.approve(
-        session, customer, _actor(op), runtime.now_for(customer.client_pk, session), note=body.note
-    )
-    return _done(session, runtime, customer)
+    return await decide(request, runtime, token, body.command(customer_id))
 
 
 @router.post("/customers/{customer_id}/reject")
-def reject(
-    customer_id: uuid.UUID, body: RejectIn, op: OperatorDep, runtime: RuntimeDep, session: SessionDep
+async def reject(
+    customer_id: uuid.UUID, body: RejectIn, request: Request, token: BearerDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    customer = load_customer(session, customer_id)
-    service.reject(
-        session,
-        customer,
-        _actor(op),
-        runtime.now_for(customer.client_pk, session),
-        rejection=body.rejection(),
-        developer_note=body.developer_note,
-        final=body.final,
-        retry_rfis=[r.request() for r in body.rfis],
-    )
-    return _done(session, runtime, customer)
+    return await decide(request, runtime, token, body.command(customer_id))
 
 
 @router.post("/customers/{customer_id}/request-information")
-def request_information(
+async def request_information(
     customer_id: uuid.UUID,
     body: RequestInformationIn,
-    op: OperatorDep,
+    request: Request,
+    token: BearerDep,
     runtime: RuntimeDep,
-    session: SessionDep,
 ) -> JSONResponse:
-    customer = load_customer(session, customer_id)
-    service.request_information(
-        session,
-        customer,
-        [r.request() for r in body.rfis],
-        _actor(op),
-        runtime.now_for(customer.client_pk, session),
-    )
-    return _done(session, runtime, customer)
+    return await decide(request, runtime, token, body.command(customer_id))
 
 
 @router.post("/customers/{customer_id}/hold")
-def hold(
-    customer_id: uuid.UUID, body: HoldIn, op: OperatorDep, runtime: RuntimeDep, session: SessionDep
+async def hold(
+    customer_id: uuid.UUID, body: HoldIn, request: Request, token: BearerDep, runtime: RuntimeDep
 ) -> JSONResponse:
-    customer = load_customer(session, customer_id)
-    service.hold(
-        session, customer, _actor(op), runtime.now_for(customer.client_pk, session), reason=body.reason
-    )
-    return _done(session, runtime, customer)
+    return await decide(request, runtime, token, body.command(customer_id))
 
 
 @router.post("/customers/{customer_id}/associated-parties/{party_id}/approve")
-def approve_party(
+async def approve_party(
     customer_id: uuid.UUID,
     party_id: uuid.UUID,
-    body: ApproveIn,
-    op: OperatorDep,
+    body: PartyApproveIn,
+    request: Request,
+    token: BearerDep,
     runtime: RuntimeDep,
-    session: SessionDep,
 ) -> JSONResponse:
-    customer = load_customer(session, customer_id)
-    service.approve_party(
-        session,
-        customer,
-        service.party_of(customer, party_id),
-        _actor(op),
-        runtime.now_for(customer.client_pk, session),
-    )
-    return _done(session, runtime, customer)
+    return await decide(request, runtime, token, body.party_command(customer_id, party_id))
 
 
 @router.post("/customers/{customer_id}/associated-parties/{party_id}/reject")
-def reject_party(
+async def reject_party(
     customer_id: uuid.UUID,
     party_id: uuid.UUID,
     body: PartyRejectIn,
-    op: OperatorDep,
+    request: Request,
+    token: BearerDep,
     runtime: RuntimeDep,
-    session: SessionDep,
 ) -> JSONResponse:
-    customer = load_customer(session, customer_id)
-    party = service.party_of(customer, party_id)
-    service.reject_party(
-        session,
-        customer,
-        party,
-        _actor(op),
-        runtime.now_for(customer.client_pk, session),
-        rejection=body.rejection(),
-        for_customer=body.for_customer,
-        for_developer=body.for_developer,
-        retry_rfis=[r.request(party_id) for r in body.rfis],
-    )
-    return _done(session, runtime, customer)
+    return await decide(request, runtime, token, body.party_command(customer_id, party_id))
 
 
 @router.post("/customers/{customer_id}/associated-parties/{party_id}/request-information")
-def request_party_information(
+async def request_party_information(
     customer_id: uuid.UUID,
     party_id: uuid.UUID,
     body: RequestInformationIn,
-    op: OperatorDep,
+    request: Request,
+    token: BearerDep,
     runtime: RuntimeDep,
-    session: SessionDep,
 ) -> JSONResponse:
-    customer = load_customer(session, customer_id)
-    service.party_of(customer, party_id)
-    service.request_information(
-        session,
-        customer,
-        [r.request(party_id) for r in body.rfis],
-        _actor(op),
-        runtime.now_for(customer.client_pk, session),
-    )
-    return _done(session, runtime, customer)
+    return await decide(request, runtime, token, body.party_command(customer_id, party_id))

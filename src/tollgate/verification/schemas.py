@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from tollgate.kit.text import NulFree
+from tollgate.verification import commands
 from tollgate.verification.service import RejectedDocument, Rejection, RfiRequest
 
 
@@ -62,15 +63,29 @@ class DocumentFindingIn(_In):
     reject_labels: list[str] = Field(min_length=1)
 
 
-class ApproveIn(_In):
+class _DecisionIn(_In):
+    expected_version: int | None = Field(
+        default=None,
+        ge=0,
+        description="The version of the customer you decided on (review view); 409 if it changed since",
+    )
+
+
+class ApproveIn(_DecisionIn):
     note: str | None = Field(default=None, max_length=2000)
 
+    def command(self, customer_id: uuid.UUID) -> commands.Approve:
+        return commands.Approve(customer_id, self.note, self.expected_version)
 
-class HoldIn(_In):
+
+class HoldIn(_DecisionIn):
     reason: str | None = Field(default=None, max_length=2000)
 
+    def command(self, customer_id: uuid.UUID) -> commands.Hold:
+        return commands.Hold(customer_id, self.reason, self.expected_version)
 
-class RejectIn(_In):
+
+class RejectIn(_DecisionIn):
     reject_labels: list[str] = []
     moderation_comment: str = Field(default="", max_length=2000, description="Shown to the customer")
     developer_note: str | None = Field(default=None, max_length=2000, description="For the integrator")
@@ -88,14 +103,50 @@ class RejectIn(_In):
             ],
         )
 
+    def command(self, customer_id: uuid.UUID) -> commands.Reject:
+        return commands.Reject(
+            customer_id,
+            self.rejection(),
+            self.developer_note,
+            self.final,
+            [r.request() for r in self.rfis],
+            self.expected_version,
+        )
 
-class RequestInformationIn(_In):
+
+class RequestInformationIn(_DecisionIn):
     rfis: list[RfiEntryIn] = Field(min_length=1)
+
+    def command(self, customer_id: uuid.UUID) -> commands.RequestInformation:
+        return commands.RequestInformation(
+            customer_id, [r.request() for r in self.rfis], self.expected_version
+        )
+
+    def party_command(self, customer_id: uuid.UUID, party_id: uuid.UUID) -> commands.RequestPartyInformation:
+        return commands.RequestPartyInformation(
+            customer_id, party_id, [r.request(party_id) for r in self.rfis], self.expected_version
+        )
 
 
 class PartyRejectIn(RejectIn):
     for_customer: str | None = Field(default=None, max_length=1000)
     for_developer: str | None = Field(default=None, max_length=1000)
+
+    def party_command(self, customer_id: uuid.UUID, party_id: uuid.UUID) -> commands.RejectParty:
+        return commands.RejectParty(
+            customer_id,
+            party_id,
+            self.rejection(),
+            self.for_customer,
+            self.for_developer,
+            [r.request(party_id) for r in self.rfis],
+            self.expected_version,
+        )
+
+
+class PartyApproveIn(_DecisionIn):
+    def party_command(self, customer_id: uuid.UUID, party_id: uuid.UUID) -> commands.ApproveParty:
+        return commands.ApproveParty(customer_id, party_id, self.expected_version)
 
 
 class OperatorLoginIn(_In):

@@ -1,13 +1,13 @@
-"""Decisions on customers and their parties, made by reviewers, the automated checks or the sandbox."""
+"""Decisions on customers and their parties, made by reviewers, the automated checks or the sandbox.
+
+Each function applies one decision to a customer the caller has loaded and locked; ``commands.handle`` is
+the way in for people (it checks the state the decision expects first)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from tollgate.customers.enums import CustomerStatus as S
 from tollgate.customers.enums import CustomerType
@@ -15,15 +15,11 @@ from tollgate.customers.enums import PartyStatus as P
 from tollgate.customers.models import AssociatedParty, Customer
 from tollgate.errors import NotFound, ValidationFailed
 from tollgate.verification import rfi as rfis
-from tollgate.verification.transitions import Actor, audit, transition, transition_party
+from tollgate.verification.transitions import audit, touch, transition, transition_party
+from tollgate.webhooks.outbox import record_customer_rfi
 
-_RFI_LISTENERS: list[Any] = []
-
-
-def on_rfi(listener: Any) -> Any:
-    """Register ``listener(session, customer, entries, now)``, run after RFIs are raised (webhooks)."""
-    _RFI_LISTENERS.append(listener)
-    return listener
+if TYPE_CHECKING:
+    from tollgate.uow import UnitOfWork
 
 
 @dataclass
@@ -107,70 +103,68 @@ def _check_rfi_sections(customer: Customer, requests: list[RfiRequest]) -> None:
 
 
 def request_information(
-    session: Session,
-    customer: Customer,
-    requests: list[RfiRequest],
-    actor: Actor,
-    now: datetime,
-    *,
-    rejection: Rejection | None = None,
+    uow: UnitOfWork, customer: Customer, requests: list[RfiRequest], *, rejection: Rejection | None = None
 ) -> None:
-    """Raise RFIs. The customer moves to ACTION_REQUIRED, except an APPROVED one, which stays APPROVED."""
+    """Raise RFIs. The customer moves to ACTION_REQUIRED, except an APPROVED one, which stays APPROVED.
+    A request identical to one still open (same party, section and categories) is not raised twice."""
     _check_rfi_sections(customer, requests)
-    rows = [
-        rfis.raise_rfi(
-            session,
-            customer,
-            section=r.section,
-            categories=r.categories,
-            raised_by=f"{actor.type}:{actor.id or ''}",
-            now=now,
-            party_id=r.party_id,
-            position=i,
+    session, now = uow.session, uow.now()
+    session.flush()  # RFIs closed earlier in this transaction no longer count as open
+    already = {(r.party_id, r.section, repr(r.categories)) for r in rfis.open_rfis(session, customer.id)}
+    rows = []
+    for i, r in enumerate(requests):
+        key = (r.party_id, r.section, repr(r.categories))
+        if key in already:
+            continue
+        already.add(key)
+        rows.append(
+            rfis.raise_rfi(
+                session,
+                customer,
+                section=r.section,
+                categories=r.categories,
+                raised_by=uow.actor.label(),
+                now=now,
+                party_id=r.party_id,
+                position=i,
+            )
         )
-        for i, r in enumerate(requests)
-    ]
     if rejection is not None and not rejection.empty():
         customer.rejection_reason = rejection.wire(customer)
-    audit(session, customer, actor, "rfi_raised", now, details={"sections": [r.section for r in requests]})
     if customer.status != S.APPROVED.value and customer.status != S.ACTION_REQUIRED.value:
-        transition(session, customer, S.ACTION_REQUIRED, actor, now, reason="request for information")
+        transition(uow, customer, S.ACTION_REQUIRED, reason="request for information")
     else:
-        customer.updated_at = now
+        touch(customer, now)
+    audit(uow, customer, "rfi_raised", details={"sections": [r.section for r in requests]})
     session.flush()
-    entries = rfis.render_all(rows)
-    from tollgate.webhooks.outbox import record_customer_rfi
-
-    record_customer_rfi(session, customer, entries, now)
-    for listener in _RFI_LISTENERS:
-        listener(session, customer, entries, now)
+    if rows:
+        record_customer_rfi(uow, customer, rfis.render_all(rows))
 
 
 def _all_parties_approved(customer: Customer) -> bool:
     return all(p.verification_status == P.APPROVED.value for p in customer.parties)
 
 
-def approve(
-    session: Session, customer: Customer, actor: Actor, now: datetime, *, note: str | None = None
-) -> None:
+def approve(uow: UnitOfWork, customer: Customer, *, note: str | None = None) -> None:
     """Approve the customer. A business whose parties are not all approved waits in
     ASSOCIATED_PARTIES_REMAINING and becomes APPROVED when its last party is approved."""
+    now = uow.now()
     customer.company_approved_at = now
     customer.rejection_reason = None
-    rfis.close_all(session, customer.id, now)
+    rfis.close_all(uow.session, customer.id, now)
     if customer.type == CustomerType.BUSINESS.value and not _all_parties_approved(customer):
         target = S.ASSOCIATED_PARTIES_REMAINING
     else:
         target = S.APPROVED
     if customer.status != target.value:
-        transition(session, customer, target, actor, now, reason=note or "approved")
+        transition(uow, customer, target, reason=note or "approved")
+    else:
+        touch(customer, now)
 
 
 def reject(
-    session: Session,
+    uow: UnitOfWork,
     customer: Customer,
-    actor: Actor,
-    now: datetime,
     *,
     rejection: Rejection,
     developer_note: str | None = None,
@@ -178,50 +172,45 @@ def reject(
     retry_rfis: list[RfiRequest] | None = None,
 ) -> None:
     """Reject. Final: REJECTED for good. Retry allowed: ACTION_REQUIRED with RFIs for what must be redone."""
-    customer.rejection_reason = rejection.wire(customer)
     reason = developer_note or rejection.comment or ", ".join(rejection.labels) or "rejected"
     if final:
-        rfis.close_all(session, customer.id, now)
-        transition(session, customer, S.REJECTED, actor, now, reason=reason)
+        customer.rejection_reason = rejection.wire(customer)
+        rfis.close_all(uow.session, customer.id, uow.now())
+        transition(uow, customer, S.REJECTED, reason=reason)
         return
     requests = retry_rfis or []
     if not requests:
         raise ValidationFailed([("rfis", "A rejection that allows a retry must say what to resubmit")])
-    request_information(session, customer, requests, actor, now, rejection=rejection)
+    customer.rejection_reason = rejection.wire(customer)
+    request_information(uow, customer, requests, rejection=rejection)
 
 
-def hold(
-    session: Session, customer: Customer, actor: Actor, now: datetime, *, reason: str | None = None
-) -> None:
-    transition(session, customer, S.IN_COMPLIANCE, actor, now, reason=reason or "on hold")
+def hold(uow: UnitOfWork, customer: Customer, *, reason: str | None = None) -> None:
+    transition(uow, customer, S.IN_COMPLIANCE, reason=reason or "on hold")
 
 
-def start_review(session: Session, customer: Customer, actor: Actor, now: datetime) -> None:
+def start_review(uow: UnitOfWork, customer: Customer) -> None:
     """After checks pass: parties under review, customer REVIEWING."""
     for party in customer.parties:
         if party.verification_status in (P.INITIATED.value, P.REJECTED.value):
-            transition_party(session, customer, party, P.REVIEWING, actor, now)
-    transition(session, customer, S.REVIEWING, actor, now, reason="automated checks passed")
+            transition_party(uow, customer, party, P.REVIEWING)
+    transition(uow, customer, S.REVIEWING, reason="automated checks passed")
 
 
-def approve_party(
-    session: Session, customer: Customer, party: AssociatedParty, actor: Actor, now: datetime
-) -> None:
-    transition_party(session, customer, party, P.APPROVED, actor, now)
+def approve_party(uow: UnitOfWork, customer: Customer, party: AssociatedParty) -> None:
+    transition_party(uow, customer, party, P.APPROVED)
     if (
         customer.status == S.ASSOCIATED_PARTIES_REMAINING.value
         and customer.company_approved_at is not None
         and _all_parties_approved(customer)
     ):
-        transition(session, customer, S.APPROVED, actor, now, reason="all associated parties approved")
+        transition(uow, customer, S.APPROVED, reason="all associated parties approved")
 
 
 def reject_party(
-    session: Session,
+    uow: UnitOfWork,
     customer: Customer,
     party: AssociatedParty,
-    actor: Actor,
-    now: datetime,
     *,
     rejection: Rejection,
     for_customer: str | None = None,
@@ -229,16 +218,7 @@ def reject_party(
     retry_rfis: list[RfiRequest] | None = None,
 ) -> None:
     """Reject one party. With RFIs, the customer moves to ACTION_REQUIRED to resubmit that party."""
-    transition_party(
-        session,
-        customer,
-        party,
-        P.REJECTED,
-        actor,
-        now,
-        for_customer=for_customer,
-        for_developer=for_developer,
-    )
+    transition_party(uow, customer, party, P.REJECTED, for_customer=for_customer, for_developer=for_developer)
     whole = Rejection(parties={party.id: rejection})
     existing = customer.rejection_reason or {}
     merged = whole.wire(customer)
@@ -249,6 +229,4 @@ def reject_party(
         "associated_parties": others + merged.get("associated_parties", []),
     }
     if retry_rfis:
-        request_information(session, customer, retry_rfis, actor, now)
-    else:
-        customer.updated_at = now
+        request_information(uow, customer, retry_rfis)

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
-
-from sqlalchemy.orm import Session
+from typing import TYPE_CHECKING, Any
 
 from tollgate.customers.enums import CustomerStatus as S
 from tollgate.customers.enums import PartyStatus as P
@@ -15,6 +12,10 @@ from tollgate.customers.models import AssociatedParty, Customer
 from tollgate.errors import TollgateError
 from tollgate.kit.ids import new_uuid
 from tollgate.verification.models import AuditEntry
+from tollgate.webhooks.outbox import record_customer_status
+
+if TYPE_CHECKING:
+    from tollgate.uow import UnitOfWork
 
 CUSTOMER_TRANSITIONS: dict[S, frozenset[S]] = {
     S.INCOMPLETE: frozenset({S.PROCESSING, S.IN_COMPLIANCE, S.REJECTED}),
@@ -65,36 +66,38 @@ class Actor:
     type: str  # system | reviewer | api_client | sandbox
     id: str | None = None
 
+    def label(self) -> str:
+        return f"{self.type}:{self.id or ''}"
+
 
 SYSTEM = Actor("system")
 
-# Listeners run inside the transaction after a customer's status changed (the webhooks outbox).
-StatusListener = Callable[[Session, Customer, datetime], None]
-_status_listeners: list[StatusListener] = []
 
-
-def on_status_change(listener: StatusListener) -> StatusListener:
-    _status_listeners.append(listener)
-    return listener
+def touch(customer: Customer, now: datetime) -> None:
+    """Every change to a customer, its parties, RFIs or documents goes through here: the time it shows and
+    the version a decision must have seen (``commands``) move together."""
+    customer.updated_at = now
+    customer.version = (customer.version or 0) + 1
 
 
 def audit(
-    session: Session,
+    uow: UnitOfWork,
     customer: Customer,
-    actor: Actor,
     action: str,
-    now: datetime,
     *,
     party: AssociatedParty | None = None,
     from_status: str | None = None,
     to_status: str | None = None,
     reason: str | None = None,
     details: dict[str, Any] | None = None,
+    actor: Actor | None = None,
 ) -> None:
-    session.add(
+    actor = actor or uow.actor
+    uow.session.add(
         AuditEntry(
             id=new_uuid(),
             customer_id=customer.id,
+            customer_version=customer.version,
             party_id=party.id if party else None,
             actor_type=actor.type,
             actor_id=actor.id,
@@ -103,59 +106,44 @@ def audit(
             to_status=to_status,
             reason=reason,
             details=details,
-            created_at=now,
+            created_at=uow.now(),
         )
     )
 
 
-def can_transition(current: str, target: S) -> bool:
-    return target in CUSTOMER_TRANSITIONS[S(current)]
-
-
-def transition(
-    session: Session, customer: Customer, target: S, actor: Actor, now: datetime, *, reason: str | None = None
-) -> None:
-    """Move a customer to ``target``: refuses what the table forbids, stamps the times, audits, emits."""
+def transition(uow: UnitOfWork, customer: Customer, target: S, *, reason: str | None = None) -> None:
+    """Move a customer to ``target``: refuses what the table forbids, stamps the times, audits, and writes
+    the ``customer.status`` event (with its deliveries) in the same transaction."""
     current = S(customer.status)
     if target not in CUSTOMER_TRANSITIONS[current]:
         raise TransitionRefused(current.value, target.value)
+    now = uow.now()
     customer.status = target.value
-    customer.updated_at = now
+    touch(customer, now)
     customer.last_status_updated_at = now
-    audit(
-        session,
-        customer,
-        actor,
-        "status",
-        now,
-        from_status=current.value,
-        to_status=target.value,
-        reason=reason,
-    )
-    session.flush()
-    # customer.status, in this transaction (the webhooks outbox).
-    from tollgate.webhooks.outbox import record_customer_status
-
-    record_customer_status(session, customer, now)
-    for listener in _status_listeners:
-        listener(session, customer, now)
+    if target is S.PROCESSING:
+        # The reason of the last refusal is answered by this submission: it is no longer shown.
+        customer.rejection_reason = None
+    audit(uow, customer, "status", from_status=current.value, to_status=target.value, reason=reason)
+    uow.session.flush()
+    record_customer_status(uow, customer)
 
 
 def transition_party(
-    session: Session,
+    uow: UnitOfWork,
     customer: Customer,
     party: AssociatedParty,
     target: P,
-    actor: Actor,
-    now: datetime,
     *,
     for_customer: str | None = None,
     for_developer: str | None = None,
 ) -> None:
     current = P(party.verification_status)
+    now = uow.now()
     if target is current:
         party.reason_for_customer = for_customer
         party.reason_for_developer = for_developer
+        touch(customer, now)
         return
     if target not in PARTY_TRANSITIONS[current]:
         raise TransitionRefused(current.value, target.value)
@@ -163,13 +151,11 @@ def transition_party(
     party.reason_for_customer = for_customer
     party.reason_for_developer = for_developer
     party.verification_updated_at = now
-    customer.updated_at = now
+    touch(customer, now)
     audit(
-        session,
+        uow,
         customer,
-        actor,
         "party_status",
-        now,
         party=party,
         from_status=current.value,
         to_status=target.value,

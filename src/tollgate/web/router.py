@@ -135,9 +135,8 @@ def tos_accept(
     # The client address as the ASGI server reports it; behind a reverse proxy, uvicorn's
     # --forwarded-allow-ips (FORWARDED_ALLOW_IPS) decides whose X-Forwarded-For is believed (docs/tos.md).
     ip = request.client.host if request.client else None
-    service.accept(
-        session, customer, runtime.now_for(customer.client_pk, session), ip, request.headers.get("user-agent")
-    )
+    uow = runtime.work(session, service.CUSTOMER, customer.client_pk)
+    service.accept(uow, customer, ip, request.headers.get("user-agent"))
     query = urlencode({"customer_id": str(customer.id), "tos_policies_value": customer.tos_policies_value})
     # Post/redirect/get: reloading the page afterwards never posts again.
     return RedirectResponse(f"{prefix}/tos?{query}", status_code=303, headers=_SECURITY_HEADERS)

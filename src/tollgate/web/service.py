@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hmac
 import uuid
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tollgate.customers.models import Customer
-from tollgate.verification.transitions import Actor, audit
+from tollgate.verification.transitions import Actor, audit, touch
+
+if TYPE_CHECKING:
+    from tollgate.uow import UnitOfWork
 
 # Longer values are refused before any lookup: ``tos_policies_value`` is a UUID string (36 characters).
 _MAX_VALUE_LENGTH = 64
@@ -56,35 +59,34 @@ def display_name(customer: Customer) -> str:
     return " ".join(part for part in (customer.first_name, customer.last_name) if part)
 
 
-def accept(
-    session: Session, customer: Customer, now: datetime, ip: str | None, user_agent: str | None
-) -> bool:
+def accept(uow: UnitOfWork, customer: Customer, ip: str | None, user_agent: str | None) -> bool:
     """Record the acceptance unless one is already recorded. Returns True when this call recorded it."""
+    session, now = uow.session, uow.now()
     if customer.tos_accepted_at is not None:
         return False
     customer.tos_accepted_at = now
     customer.tos_accepted_ip = ip[:_IP_LENGTH] if ip else None
     customer.tos_accepted_user_agent = user_agent[:_USER_AGENT_LENGTH] if user_agent else None
+    touch(customer, now)
     audit(
-        session,
+        uow,
         customer,
-        CUSTOMER,
         "tos_accepted",
-        now,
         details={"ip": customer.tos_accepted_ip, "user_agent": customer.tos_accepted_user_agent},
     )
-    _answer_tos_rfis(session, customer, now)
+    _answer_tos_rfis(uow, customer)
     session.flush()
     return True
 
 
-def _answer_tos_rfis(session: Session, customer: Customer, now: datetime) -> None:
+def _answer_tos_rfis(uow: UnitOfWork, customer: Customer) -> None:
     """Accepting on the page answers an open RFI on ``tos_policies_value``. When nothing else is
     outstanding, the customer is submitted to the checks again, as an answer by PATCH would."""
     from tollgate.customers.enums import CustomerStatus
     from tollgate.documents import service as documents
     from tollgate.verification import rfi as rfis
 
+    session, now = uow.session, uow.now()
     open_rows = rfis.open_rfis(session, customer.id)
     tos_rows = [r for r in open_rows if r.section == "tos_policies_value"]
     if not tos_rows:
@@ -97,6 +99,6 @@ def _answer_tos_rfis(session: Session, customer: Customer, now: datetime) -> Non
         or documents.in_flight(session, customer)
     ):
         return
-    batch = documents.start_batch(session, customer, "tos_accepted", now, CUSTOMER)
+    batch = documents.start_batch(uow, customer, "tos_accepted")
     for row in tos_rows:
         row.answer = {**(row.answer or {}), "batch_id": str(batch.id)}

@@ -106,7 +106,7 @@ def _lock_delivery(session: Session, delivery_id: uuid.UUID) -> Delivery | None:
 
 
 def schedule_attempt(session: Session, delivery: Delivery, at: datetime, now: datetime) -> None:
-    """Make ``delivery`` due at ``at`` and queue the job that will try it."""
+    """Make ``delivery`` due at ``at`` and queue the job that will try it (both on the server's clock)."""
     job = queue.enqueue(session, DELIVER_JOB, {"delivery_id": str(delivery.id)}, now, run_at=at)
     # Due when its job is: the queue keeps run_at on the server's clock, which the worker compares with.
     delivery.next_attempt_at = job.run_at
@@ -114,7 +114,17 @@ def schedule_attempt(session: Session, delivery: Delivery, at: datetime, now: da
     delivery.updated_at = now
 
 
-def new_delivery(session: Session, event: Event, endpoint: WebhookEndpoint, now: datetime) -> Delivery:
+def new_delivery(
+    session: Session,
+    settings: Settings,
+    event: Event,
+    endpoint: WebhookEndpoint,
+    now: datetime,
+    *,
+    skew: timedelta = timedelta(0),
+) -> Delivery:
+    """A delivery of ``event`` to ``endpoint``, first tried now. ``now`` is on the clock of the
+    transaction (a sandbox client's, ``skew`` ahead of the server's); its job is due on the server's."""
     delivery = Delivery(
         id=new_uuid(),
         event_id=event.id,
@@ -127,7 +137,8 @@ def new_delivery(session: Session, event: Event, endpoint: WebhookEndpoint, now:
     )
     session.add(delivery)
     # Sandbox mode: held back on request (webhook fault injection, docs/sandbox.md).
-    schedule_attempt(session, delivery, faults.first_attempt_at(session, event.client_pk, now), now)
+    first = faults.first_attempt_at(session, settings, event.client_pk, now) - skew
+    schedule_attempt(session, delivery, first, now - skew)
     return delivery
 
 
@@ -284,7 +295,7 @@ def start(session: Session, settings: Settings, delivery_id: uuid.UUID, now: dat
         _kick_next(session, endpoint.id, event.customer_id, now)
         return None
     # Sandbox mode: a client that asked for reordering gets a customer's events newest first.
-    reorder = faults.reorders(session, event.client_pk)
+    reorder = faults.reorders(session, settings, event.client_pk)
     blocker = (faults.newest_first_blocker if reorder else _blocker)(session, delivery, event)
     if blocker is not None:
         delivery.next_attempt_at = None
@@ -339,7 +350,7 @@ def finish_attempt(session: Session, settings: Settings, plan: Plan, outcome: Ou
     if outcome.delivered:
         _complete(delivery, SUCCEEDED, now, None)
         _kick_next(session, endpoint.id, customer_id, now)
-        if faults.send_again(session, delivery, plan.attempt_id):  # sandbox: a duplicate on request
+        if faults.send_again(session, settings, delivery, plan.attempt_id):  # sandbox: a duplicate on request
             requeue(session, delivery, now)
         return
     if outcome.status_code == 410:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
-from tollgate.config import Mode, Settings, get_settings
+from tollgate.config import Mode
 from tollgate.customers import present
 from tollgate.customers.models import Customer
 from tollgate.kit.ids import new_uuid
@@ -24,14 +23,8 @@ from tollgate.webhooks import delivery as deliveries
 from tollgate.webhooks.models import Event, WebhookEndpoint
 from tollgate.webhooks.schemas import EventType
 
-SETTINGS_KEY = "settings"
-
-
-def settings_for(session: Session) -> Settings:
-    """The settings of the runtime that opened ``session`` (``session.info["settings"]``), else the
-    process's own (``get_settings()``), which is the same object for every command-line entry point."""
-    found = session.info.get(SETTINGS_KEY)
-    return found if isinstance(found, Settings) else get_settings()
+if TYPE_CHECKING:
+    from tollgate.uow import UnitOfWork
 
 
 def encode(document: dict[str, Any]) -> str:
@@ -104,15 +97,14 @@ _ENABLED_ENDPOINTS = (
 
 
 def _record(
-    session: Session,
+    uow: UnitOfWork,
     customer: Customer,
     event_type: EventType,
     data: dict[str, Any],
-    now: datetime,
     *,
     first: bool = False,
 ) -> Event:
-    settings = settings_for(session)
+    session, settings, now = uow.session, uow.settings, uow.now()
     event_id = new_uuid()
     envelope = {
         "id": str(event_id),
@@ -138,26 +130,24 @@ def _record(
     endpoints = session.scalars(_ENABLED_ENDPOINTS, {"client_pk": customer.client_pk})
     for endpoint in endpoints:
         if event_type.value in endpoint.event_types:
-            deliveries.new_delivery(session, event, endpoint, now)
+            deliveries.new_delivery(session, settings, event, endpoint, now, skew=uow.skew)
     session.flush()
     return event
 
 
-def record_customer_created(session: Session, customer: Customer, now: datetime) -> Event:
+def record_customer_created(uow: UnitOfWork, customer: Customer) -> Event:
     """``customer.created``, in the transaction that created ``customer`` (after its parties are added)."""
-    data = customer_snapshot(customer, settings_for(session).public_base_url)
-    return _record(session, customer, EventType.CUSTOMER_CREATED, data, now, first=True)
+    data = customer_snapshot(customer, uow.settings.public_base_url)
+    return _record(uow, customer, EventType.CUSTOMER_CREATED, data, first=True)
 
 
-def record_customer_status(session: Session, customer: Customer, now: datetime) -> Event:
+def record_customer_status(uow: UnitOfWork, customer: Customer) -> Event:
     """``customer.status``, in the transaction that changed the status (the snapshot shows the new one)."""
-    data = customer_snapshot(customer, settings_for(session).public_base_url)
-    return _record(session, customer, EventType.CUSTOMER_STATUS, data, now)
+    data = customer_snapshot(customer, uow.settings.public_base_url)
+    return _record(uow, customer, EventType.CUSTOMER_STATUS, data)
 
 
-def record_customer_rfi(
-    session: Session, customer: Customer, rfis: list[dict[str, Any]], now: datetime
-) -> Event:
+def record_customer_rfi(uow: UnitOfWork, customer: Customer, rfis: list[dict[str, Any]]) -> Event:
     """``customer.rfi`` with ``request_for_information`` entries in Fin's webhook shape."""
     data = {"customer_id": str(customer.id), "request_for_information": rfis}
-    return _record(session, customer, EventType.CUSTOMER_RFI, data, now)
+    return _record(uow, customer, EventType.CUSTOMER_RFI, data)

@@ -190,5 +190,7 @@ def resend_event(
 ) -> JSONResponse:
     """Queue the event again, with a fresh retry schedule, for its endpoints (or the one named)."""
     endpoint_id = body.endpoint_id if body else None
-    event = service.resend_event(session, caller.id, event_id, runtime.now(), endpoint_id=endpoint_id)
+    event = service.resend_event(
+        session, runtime.settings, caller.id, event_id, runtime.now(), endpoint_id=endpoint_id
+    )
     return JSONBody({"data": _event_detail(session, event)}, status_code=202)

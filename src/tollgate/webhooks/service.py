@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from tollgate.config import Mode
+from tollgate.config import Mode, Settings
 from tollgate.errors import NotFound, ValidationFailed
 from tollgate.kit.ids import new_uuid
 from tollgate.webhooks import delivery as deliveries
@@ -26,7 +26,6 @@ from tollgate.webhooks.outbox import customer_snapshot as customer_snapshot
 from tollgate.webhooks.outbox import record_customer_created as record_customer_created
 from tollgate.webhooks.outbox import record_customer_rfi as record_customer_rfi
 from tollgate.webhooks.outbox import record_customer_status as record_customer_status
-from tollgate.webhooks.outbox import settings_for as settings_for
 from tollgate.webhooks.schemas import DeliveryStatus, EndpointCreate, EndpointUpdate, EventType
 
 MAX_ENDPOINTS_PER_CLIENT = 16
@@ -266,6 +265,7 @@ def events_after(session: Session, client_pk: uuid.UUID, since: datetime, *, lim
 
 def resend_event(
     session: Session,
+    settings: Settings,
     client_pk: uuid.UUID,
     event_id: uuid.UUID,
     now: datetime,
@@ -295,7 +295,7 @@ def resend_event(
             .execution_options(populate_existing=True)
         ).one_or_none()
         if existing is None:
-            deliveries.new_delivery(session, event, locked, now)
+            deliveries.new_delivery(session, settings, event, locked, now)
         else:
             deliveries.requeue(session, existing, now)
     session.flush()

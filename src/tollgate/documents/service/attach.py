@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -41,7 +41,9 @@ from tollgate.documents.service.rules import (
     check_unique,
 )
 from tollgate.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from tollgate.verification.transitions import Actor
+
+if TYPE_CHECKING:
+    from tollgate.uow import UnitOfWork
 
 
 def load_owned(session: Session, caller: Caller, customer_id: uuid.UUID) -> Customer:
@@ -53,24 +55,31 @@ def load_owned(session: Session, caller: Caller, customer_id: uuid.UUID) -> Cust
     return customer
 
 
-def _guard(session: Session, customer: Customer, kind: CustomerType, allowed: set[S]) -> None:
-    if in_flight(session, customer):
+def _guard(
+    session: Session, customer: Customer, kind: CustomerType, allowed: set[S], *, while_checking: bool = False
+) -> None:
+    """``while_checking``: accepted while an earlier batch waits for its checks (they then judge both)."""
+    busy = in_flight(session, customer)
+    if busy and not while_checking:
         raise Conflict()
+    if busy:
+        allowed = allowed | {S.PROCESSING}
     if customer.type != kind.value or customer.api_version != 2 or S(customer.status) not in allowed:
         raise Forbidden(NOT_ELIGIBLE)
 
 
 def attach_individual(
-    session: Session,
+    uow: UnitOfWork,
     caller: Caller,
     customer_id: uuid.UUID,
     body: IndividualAttach,
-    now: datetime,
     *,
     ip: str | None,
     agent: str | None,
 ) -> Customer:
+    session = uow.session
     customer = load_owned(session, caller, customer_id)
+    now = uow.now()  # after the customer is locked
     _guard(session, customer, CustomerType.INDIVIDUAL, {S.INCOMPLETE, S.ACTION_REQUIRED})
     errors: list[tuple[str, str]] = []
     today = now.date()
@@ -108,7 +117,7 @@ def attach_individual(
         raise ValidationFailed(errors)
     bind_files(customer, rows)
     record_tos_attestation(customer, now, ip, agent)
-    batch = start_batch(session, customer, "individual_attach", now, Actor("api_client", caller.client_id))
+    batch = start_batch(uow, customer, "individual_attach")
     for doc in body.identifying_documents:
         add_individual_identity(session, customer, batch, now, doc)
     add_individual_address(session, customer, batch, now, address)
@@ -117,21 +126,23 @@ def attach_individual(
 
 
 def attach_business(
-    session: Session,
+    uow: UnitOfWork,
     caller: Caller,
     customer_id: uuid.UUID,
     body: BusinessAttach,
-    now: datetime,
     *,
     ip: str | None,
     agent: str | None,
 ) -> Customer:
+    session = uow.session
     customer = load_owned(session, caller, customer_id)
+    now = uow.now()  # after the customer is locked
     _guard(
         session,
         customer,
         CustomerType.BUSINESS,
         {S.INCOMPLETE, S.ACTION_REQUIRED, S.ASSOCIATED_PARTIES_REMAINING},
+        while_checking=True,
     )
     errors: list[tuple[str, str]] = []
     refs: list[tuple[str, str]] = []
@@ -153,7 +164,7 @@ def attach_business(
         raise ValidationFailed(errors)
     bind_files(customer, rows)
     record_tos_attestation(customer, now, ip, agent)
-    batch = start_batch(session, customer, "business_attach", now, Actor("api_client", caller.client_id))
+    batch = start_batch(uow, customer, "business_attach")
     for section, items in sections.items():
         for item in items:
             add_business_document(session, customer, batch, now, section, item)
@@ -161,17 +172,18 @@ def attach_business(
     return customer
 
 
-def attach_parties(
-    session: Session, caller: Caller, customer_id: uuid.UUID, body: PartyAttach, now: datetime
-) -> Customer:
+def attach_parties(uow: UnitOfWork, caller: Caller, customer_id: uuid.UUID, body: PartyAttach) -> Customer:
     """Party documents. While the customer is INCOMPLETE they are kept for the business attach, which
     submits everything; after an RFI they are an answer and the checks run again."""
+    session = uow.session
     customer = load_owned(session, caller, customer_id)
+    now = uow.now()  # after the customer is locked
     _guard(
         session,
         customer,
         CustomerType.BUSINESS,
         {S.INCOMPLETE, S.ACTION_REQUIRED, S.ASSOCIATED_PARTIES_REMAINING},
+        while_checking=True,
     )
     errors: list[tuple[str, str]] = []
     refs: list[tuple[str, str]] = []
@@ -192,9 +204,7 @@ def attach_parties(
         raise ValidationFailed(errors)
     bind_files(customer, rows)
     process = customer.status != S.INCOMPLETE.value
-    batch = start_batch(
-        session, customer, "party_attach", now, Actor("api_client", caller.client_id), process=process
-    )
+    batch = start_batch(uow, customer, "party_attach", process=process)
     for att in body.associated_party_attachments:
         add_party_documents(session, customer, batch, now, att)
     session.flush()

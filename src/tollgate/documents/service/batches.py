@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -26,10 +27,13 @@ from tollgate.jobs import queue
 from tollgate.kit.ids import new_uuid
 from tollgate.verification import rfi as rfis
 from tollgate.verification.models import Rfi
-from tollgate.verification.transitions import Actor, transition
+from tollgate.verification.transitions import touch, transition
+
+if TYPE_CHECKING:
+    from tollgate.uow import UnitOfWork
 
 CHECKS_JOB = "verification.checks"
-PROCESSING, DONE = "processing", "done"
+PROCESSING, DONE, SUPERSEDED = "processing", "done", "superseded"
 NOT_ELIGIBLE = "Customer is not eligible for this operation"
 
 
@@ -61,17 +65,22 @@ def record_tos_attestation(customer: Customer, now: datetime, ip: str | None, ag
 
 
 def start_batch(
-    session: Session,
+    uow: UnitOfWork,
     customer: Customer,
     source: str,
-    now: datetime,
-    actor: Actor,
     *,
     process: bool = True,
     to_processing: bool = True,
 ) -> AttachBatch:
     """Record an accepted submission. ``process`` queues the checks (in this transaction); with
-    ``to_processing`` the customer moves to PROCESSING first, otherwise its status is left as it is."""
+    ``to_processing`` the customer moves to PROCESSING first, otherwise its status is left as it is.
+    A batch still waiting for its checks is superseded: the new batch's checks judge every document."""
+    session, now = uow.session, uow.now()
+    for old in session.scalars(
+        select(AttachBatch).where(AttachBatch.customer_id == customer.id, AttachBatch.status == PROCESSING)
+    ).all():
+        old.status = SUPERSEDED
+        old.finished_at = now
     batch = AttachBatch(
         id=new_uuid(),
         customer_id=customer.id,
@@ -82,13 +91,15 @@ def start_batch(
     )
     session.add(batch)
     if process:
-        if to_processing:
-            transition(session, customer, S.PROCESSING, actor, now, reason=source)
+        if to_processing and customer.status != S.PROCESSING.value:
+            transition(uow, customer, S.PROCESSING, reason=source)
         else:
-            customer.updated_at = now
-        queue.enqueue(session, CHECKS_JOB, {"customer_id": str(customer.id), "batch_id": str(batch.id)}, now)
+            touch(customer, now)
+        batch.expected_status = customer.status
+        payload = {"customer_id": str(customer.id), "batch_id": str(batch.id)}
+        queue.enqueue(session, CHECKS_JOB, payload, uow.server_now())
     else:
-        customer.updated_at = now
+        touch(customer, now)
     return batch
 
 
