@@ -35,8 +35,10 @@ def test_api_client_tokens_do_not_open_the_operator_api(api, auth_headers):
     cid = api.post("/v2/customers/individual", json=individual_body(), headers=auth_headers).json()["data"][
         "customer_id"
     ]
+    before = api.get(f"/v2/customers/{cid}", headers=auth_headers).json()["data"]
     r = api.post(f"/ops/v1/customers/{cid}/approve", json={}, headers=auth_headers)
     assert r.status_code == 401
+    assert api.get(f"/v2/customers/{cid}", headers=auth_headers).json()["data"] == before
 
 
 def test_operator_tokens_do_not_open_the_fin_api(api, reviewer):
@@ -58,12 +60,13 @@ def test_refused_transition_changes_nothing(api, auth_headers, reviewer):
     cid = api.post("/v2/customers/individual", json=individual_body(), headers=auth_headers).json()["data"][
         "customer_id"
     ]
+    before = api.get(f"/ops/v1/customers/{cid}", headers=reviewer).json()["data"]
     r = api.post(f"/ops/v1/customers/{cid}/approve", json={}, headers=reviewer)
     assert r.status_code == 409
-    assert (
-        api.get(f"/v2/customers/{cid}", headers=auth_headers).json()["data"]["customer_status"]
-        == "INCOMPLETE"
-    )
+    assert r.json() == {"message": "A customer in INCOMPLETE cannot be approved"}
+    after = api.get(f"/ops/v1/customers/{cid}", headers=reviewer).json()["data"]
+    assert after == before  # status, version, audit trail, RFIs: all as they were
+    assert after["audit"] == []
 
 
 def test_final_rejection(api, auth_headers, reviewer, runtime):
@@ -92,7 +95,9 @@ def test_final_rejection(api, auth_headers, reviewer, runtime):
         "documents": [body["documents"][0]],
     }
     # final means final
+    before = api.get(f"/ops/v1/customers/{cid}", headers=reviewer).json()["data"]
     assert api.post(f"/ops/v1/customers/{cid}/approve", json={}, headers=reviewer).status_code == 409
+    assert api.get(f"/ops/v1/customers/{cid}", headers=reviewer).json()["data"] == before
 
 
 PASSPORT_RFI = {
