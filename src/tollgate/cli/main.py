@@ -406,7 +406,13 @@ def webhooks_resend(
                 target = _uuid(endpoint, "endpoint id") if endpoint else None
                 which = _uuid(str(event_id), "event id")
                 event = webhooks.resend_event(
-                    session, runtime.settings, pk, which, runtime.now(), endpoint_id=target
+                    session,
+                    runtime.settings,
+                    runtime.policies.faults,
+                    pk,
+                    which,
+                    runtime.now(),
+                    endpoint_id=target,
                 )
                 out = {"resent": 1, "event_id": str(event.id)}
     except TollgateError as exc:

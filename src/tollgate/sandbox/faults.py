@@ -1,8 +1,9 @@
 """Webhook fault injection, per API client and in sandbox mode only: deliveries duplicated, delayed or
 reordered on request, so integrators can prove their receivers idempotent and order-tolerant.
 
-``webhooks.delivery`` asks these functions at three points (a new delivery, the start of an attempt, a
-success); with no faults set, each answers what live mode does.
+``webhooks.delivery`` asks them through ``SandboxFaults`` (wired by the runtime as the sandbox's
+policies) at three points (a new delivery, the start of an attempt, a success); with no faults set, each
+answers what live mode does.
 """
 
 from __future__ import annotations
@@ -86,6 +87,25 @@ def newest_first_blocker(session: Session, delivery: Delivery, event: Event) -> 
         .order_by(Event.sequence.desc())
         .limit(1)
     )
+
+
+class SandboxFaults:
+    """The sandbox's faults as deliveries ask for them (``webhooks.delivery.DeliveryFaults``)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def first_attempt_at(self, session: Session, client_pk: uuid.UUID, now: datetime) -> datetime:
+        return first_attempt_at(session, self.settings, client_pk, now)
+
+    def reorders(self, session: Session, client_pk: uuid.UUID) -> bool:
+        return reorders(session, self.settings, client_pk)
+
+    def newest_first_blocker(self, session: Session, delivery: Delivery, event: Event) -> uuid.UUID | None:
+        return newest_first_blocker(session, delivery, event)
+
+    def send_again(self, session: Session, delivery: Delivery, attempt_id: uuid.UUID) -> bool:
+        return send_again(session, self.settings, delivery, attempt_id)
 
 
 def send_again(session: Session, settings: Settings, delivery: Delivery, attempt_id: uuid.UUID) -> bool:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from tollgate.auth.models import ApiClient
 from tollgate.config import Settings
 from tollgate.customers.models import Customer
+from tollgate.webhooks.delivery import NO_FAULTS, DeliveryFaults
 
 if TYPE_CHECKING:
     from tollgate.uow import UnitOfWork
@@ -21,6 +22,8 @@ class Policies:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        # Webhook deliveries as they are: no faults (the sandbox injects them on request).
+        self.faults: DeliveryFaults = NO_FAULTS
 
     def auto_approve(self, uow: UnitOfWork, customer: Customer) -> bool:
         """Whether a customer whose checks pass is approved without a reviewer: the client's setting, else

@@ -19,7 +19,7 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -28,7 +28,6 @@ from tollgate.config import Mode, Settings
 from tollgate.db import unit_of_work
 from tollgate.jobs import queue
 from tollgate.kit.ids import new_uuid
-from tollgate.sandbox import faults
 from tollgate.webhooks import transport
 from tollgate.webhooks.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
 from tollgate.webhooks.schemas import DeliveryStatus
@@ -49,6 +48,41 @@ PENDING, SUCCEEDED, FAILED = (
     DeliveryStatus.SUCCEEDED.value,
     DeliveryStatus.FAILED.value,
 )
+
+
+# ---------------------------------------------------------------- what a mode may change
+
+
+class DeliveryFaults(Protocol):
+    """What a mode may change about deliveries: the sandbox injects faults on request (``sandbox.faults``,
+    wired by the runtime as part of its policies); live mode changes nothing (``NO_FAULTS``)."""
+
+    def first_attempt_at(self, session: Session, client_pk: uuid.UUID, now: datetime) -> datetime: ...
+
+    def reorders(self, session: Session, client_pk: uuid.UUID) -> bool: ...
+
+    def newest_first_blocker(
+        self, session: Session, delivery: Delivery, event: Event
+    ) -> uuid.UUID | None: ...
+
+    def send_again(self, session: Session, delivery: Delivery, attempt_id: uuid.UUID) -> bool: ...
+
+
+class NoFaults:
+    def first_attempt_at(self, session: Session, client_pk: uuid.UUID, now: datetime) -> datetime:
+        return now
+
+    def reorders(self, session: Session, client_pk: uuid.UUID) -> bool:
+        return False
+
+    def newest_first_blocker(self, session: Session, delivery: Delivery, event: Event) -> uuid.UUID | None:
+        return None
+
+    def send_again(self, session: Session, delivery: Delivery, attempt_id: uuid.UUID) -> bool:
+        return False
+
+
+NO_FAULTS = NoFaults()
 
 
 # ---------------------------------------------------------------- schedule and secrets
@@ -121,6 +155,7 @@ def new_delivery(
     endpoint: WebhookEndpoint,
     now: datetime,
     *,
+    faults: DeliveryFaults,
     skew: timedelta = timedelta(0),
 ) -> Delivery:
     """A delivery of ``event`` to ``endpoint``, first tried now. ``now`` is on the clock of the
@@ -137,7 +172,7 @@ def new_delivery(
     )
     session.add(delivery)
     # Sandbox mode: held back on request (webhook fault injection, docs/sandbox.md).
-    first = faults.first_attempt_at(session, settings, event.client_pk, now) - skew
+    first = faults.first_attempt_at(session, event.client_pk, now) - skew
     schedule_attempt(session, delivery, first, now - skew)
     return delivery
 
@@ -262,10 +297,12 @@ class Plan:
 
 def begin_attempt(runtime: Runtime, delivery_id: uuid.UUID) -> Plan | None:
     with unit_of_work(runtime.write_sessions) as session:
-        return start(session, runtime.settings, delivery_id, runtime.now())
+        return start(session, runtime.settings, runtime.policies.faults, delivery_id, runtime.now())
 
 
-def start(session: Session, settings: Settings, delivery_id: uuid.UUID, now: datetime) -> Plan | None:
+def start(
+    session: Session, settings: Settings, faults: DeliveryFaults, delivery_id: uuid.UUID, now: datetime
+) -> Plan | None:
     """Step 1: decide whether an attempt is due now and, if so, number it, record it and lease it."""
     endpoint_id = session.scalar(select(Delivery.endpoint_id).where(Delivery.id == delivery_id))
     if endpoint_id is None:
@@ -295,7 +332,7 @@ def start(session: Session, settings: Settings, delivery_id: uuid.UUID, now: dat
         _kick_next(session, endpoint.id, event.customer_id, now)
         return None
     # Sandbox mode: a client that asked for reordering gets a customer's events newest first.
-    reorder = faults.reorders(session, settings, event.client_pk)
+    reorder = faults.reorders(session, event.client_pk)
     blocker = (faults.newest_first_blocker if reorder else _blocker)(session, delivery, event)
     if blocker is not None:
         delivery.next_attempt_at = None
@@ -324,7 +361,9 @@ def start(session: Session, settings: Settings, delivery_id: uuid.UUID, now: dat
     )
 
 
-def finish_attempt(session: Session, settings: Settings, plan: Plan, outcome: Outcome, now: datetime) -> None:
+def finish_attempt(
+    session: Session, settings: Settings, faults: DeliveryFaults, plan: Plan, outcome: Outcome, now: datetime
+) -> None:
     """Step 3: record the answer, then complete, reschedule or fail the delivery."""
     endpoint = lock_endpoint(session, plan.endpoint_id)
     delivery = _lock_delivery(session, plan.delivery_id)
@@ -350,7 +389,7 @@ def finish_attempt(session: Session, settings: Settings, plan: Plan, outcome: Ou
     if outcome.delivered:
         _complete(delivery, SUCCEEDED, now, None)
         _kick_next(session, endpoint.id, customer_id, now)
-        if faults.send_again(session, settings, delivery, plan.attempt_id):  # sandbox: a duplicate on request
+        if faults.send_again(session, delivery, plan.attempt_id):  # sandbox: a duplicate on request
             requeue(session, delivery, now)
         return
     if outcome.status_code == 410:
@@ -375,4 +414,4 @@ def run(session: Session, runtime: Runtime, delivery_id: uuid.UUID) -> None:
     if plan is None:
         return
     outcome = transport.send(plan.url, plan.body, plan.event_id, plan.secrets, runtime.settings)
-    finish_attempt(session, runtime.settings, plan, outcome, runtime.now())
+    finish_attempt(session, runtime.settings, runtime.policies.faults, plan, outcome, runtime.now())

@@ -130,7 +130,9 @@ def _record(
     endpoints = session.scalars(_ENABLED_ENDPOINTS, {"client_pk": customer.client_pk})
     for endpoint in endpoints:
         if event_type.value in endpoint.event_types:
-            deliveries.new_delivery(session, settings, event, endpoint, now, skew=uow.skew)
+            deliveries.new_delivery(
+                session, settings, event, endpoint, now, faults=uow.policies.faults, skew=uow.skew
+            )
     session.flush()
     return event
 

@@ -191,6 +191,12 @@ def resend_event(
     """Queue the event again, with a fresh retry schedule, for its endpoints (or the one named)."""
     endpoint_id = body.endpoint_id if body else None
     event = service.resend_event(
-        session, runtime.settings, caller.id, event_id, runtime.now(), endpoint_id=endpoint_id
+        session,
+        runtime.settings,
+        runtime.policies.faults,
+        caller.id,
+        event_id,
+        runtime.now(),
+        endpoint_id=endpoint_id,
     )
     return JSONBody({"data": _event_detail(session, event)}, status_code=202)

@@ -21,6 +21,7 @@ from tollgate.errors import NotFound, ValidationFailed
 from tollgate.kit.ids import new_uuid
 from tollgate.webhooks import delivery as deliveries
 from tollgate.webhooks import signing, urls
+from tollgate.webhooks.delivery import DeliveryFaults
 from tollgate.webhooks.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
 from tollgate.webhooks.outbox import customer_snapshot as customer_snapshot
 from tollgate.webhooks.outbox import record_customer_created as record_customer_created
@@ -266,6 +267,7 @@ def events_after(session: Session, client_pk: uuid.UUID, since: datetime, *, lim
 def resend_event(
     session: Session,
     settings: Settings,
+    faults: DeliveryFaults,
     client_pk: uuid.UUID,
     event_id: uuid.UUID,
     now: datetime,
@@ -295,7 +297,7 @@ def resend_event(
             .execution_options(populate_existing=True)
         ).one_or_none()
         if existing is None:
-            deliveries.new_delivery(session, settings, event, locked, now)
+            deliveries.new_delivery(session, settings, event, locked, now, faults=faults)
         else:
             deliveries.requeue(session, existing, now)
     session.flush()
