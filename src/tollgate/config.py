@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     upload_max_files: int = Field(default=20, gt=0)
     upload_max_pixels: int = Field(default=50_000_000, gt=0)
     upload_max_pdf_pages: int = Field(default=50, gt=0)
+    # Uploads decoded (inspected) at once per server process, in threads apart from the request threads.
+    upload_inspection_threads: int = Field(default=2, ge=1, le=64)
     # Automated checks.
     min_image_short_side: int = Field(default=600, ge=0)
     # None: on in sandbox mode, off in live mode (per-client settings override).

@@ -10,6 +10,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from tollgate.auth.service import AccessClaims, Caller, authenticate
+from tollgate.db import unit_of_work
 from tollgate.errors import AuthenticationFailed
 from tollgate.runtime import Runtime, RuntimeDep, SessionDep
 
@@ -47,6 +48,13 @@ def caller_of(request: Request, runtime: Runtime, session: Session, signed: Sign
     )
     request.state.caller = caller
     return caller
+
+
+def read_caller(request: Request, runtime: Runtime, signed: SignedToken) -> Caller:
+    """``caller_of`` in a short read transaction of its own, for an endpoint that must not hold a
+    transaction while it waits (an upload reading its body)."""
+    with unit_of_work(runtime.read_sessions) as session:
+        return caller_of(request, runtime, session, signed)
 
 
 def current_caller(

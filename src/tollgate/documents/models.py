@@ -28,6 +28,9 @@ class StoredFile(Base):
     kind: Mapped[str] = mapped_column(String(8))  # PDF | JPEG | PNG
     size: Mapped[int] = mapped_column(BigInteger)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # What inspecting the bytes found (documents/findings.py), recorded at upload; None for a file
+    # stored before findings were kept, inspected by the checks job before its transaction.
+    findings: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

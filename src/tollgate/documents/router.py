@@ -2,16 +2,19 @@ from __future__ import annotations
 
 import uuid
 
+import anyio
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
-from tollgate.auth.deps import Principal
+from tollgate.auth.deps import Principal, SignedTokenDep, read_caller
 from tollgate.auth.service import Caller
+from tollgate.db import unit_of_work
 from tollgate.documents import inspection, service
-from tollgate.documents.multipart import read_form
+from tollgate.documents.multipart import Part, read_form
 from tollgate.documents.schemas import BusinessAttach, IndividualAttach, PartyAttach
+from tollgate.documents.service import uploads
 from tollgate.errors import Dialect, speaks
 from tollgate.handler import one_thread
 from tollgate.http_docs import (
@@ -56,36 +59,76 @@ _UPLOAD_BODY = {
     responses=responses(AUTH_401, (413, MessageBody, "A file is larger than the limit"), VALIDATION_422),
 )
 @speaks(Dialect.STANDARD)
-async def upload(
-    request: Request, caller: Principal, runtime: RuntimeDep, session: SessionDep
-) -> JSONResponse:
+async def upload(request: Request, signed: SignedTokenDep, runtime: RuntimeDep) -> JSONResponse:
     """Upload PDF, JPEG or PNG files (any field names). The type is read from the bytes. Returns one
     ``{field: uri}`` object per file, in order."""
+    # No transaction waits for the client, a decoder or the file store (documents/service/uploads.py):
+    # a short read authenticates, the body is read, the files are inspected and stored, and one short
+    # write transaction records them.
     settings = runtime.settings
+    caller = await run_in_threadpool(read_caller, request, runtime, signed)
     parts = await read_form(
         request.headers.get("content-type", ""),
         request.stream(),
         max_file_bytes=settings.upload_max_file_bytes,
         max_parts=settings.upload_max_files + 1,
     )
+    customer_id = uploads.customer_id_of(parts)
+    if customer_id is not None:
+        await run_in_threadpool(_check_customer, runtime, caller, customer_id)
     limits = inspection.Limits(
         max_bytes=settings.upload_max_file_bytes,
         max_pixels=settings.upload_max_pixels,
         max_pdf_pages=settings.upload_max_pdf_pages,
         min_short_side=settings.min_image_short_side,
     )
-
-    def store() -> list[service.Uploaded]:
-        return service.upload(
-            session, caller, runtime.now_for(caller.id, session), parts, runtime.files, limits
-        )
-
-    uploaded = await run_in_threadpool(store)
+    # Decoding and storing run in threads of their own, a few at a time, so that uploads never take
+    # every request thread from the creates and reads.
+    files = await anyio.to_thread.run_sync(
+        _prepare_and_put, runtime, caller, parts, limits, limiter=_inspectors(request)
+    )
+    # Shielded: once the rows may be committed, a client that goes away must not make the server
+    # delete the objects they point to.
+    with anyio.CancelScope(shield=True):
+        try:
+            uploaded = await run_in_threadpool(_record, runtime, caller, customer_id, files)
+        except BaseException:
+            await run_in_threadpool(uploads.discard, runtime.files, files)
+            raise
     return JSONBody({"data": {"files": [{u.field: u.uri} for u in uploaded]}})
 
 
 def _work(runtime: Runtime, session: Session, caller: Caller) -> UnitOfWork:
     return runtime.work(session, Actor("api_client", caller.client_id), caller.id)
+
+
+def _inspectors(request: Request) -> anyio.CapacityLimiter:
+    state = request.app.state
+    limiter: anyio.CapacityLimiter | None = getattr(state, "upload_inspectors", None)
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(state.runtime.settings.upload_inspection_threads)
+        state.upload_inspectors = limiter
+    return limiter
+
+
+def _check_customer(runtime: Runtime, caller: Caller, customer_id: uuid.UUID) -> None:
+    with unit_of_work(runtime.read_sessions) as session:
+        uploads.check_customer(session, caller, customer_id)
+
+
+def _prepare_and_put(
+    runtime: Runtime, caller: Caller, parts: list[Part], limits: inspection.Limits
+) -> list[uploads.Prepared]:
+    files = uploads.prepare(caller, parts, limits)
+    uploads.put(runtime.files, files)
+    return files
+
+
+def _record(
+    runtime: Runtime, caller: Caller, customer_id: uuid.UUID | None, files: list[uploads.Prepared]
+) -> list[uploads.Uploaded]:
+    with unit_of_work(runtime.write_sessions) as session:
+        return uploads.record(session, caller, customer_id, files, runtime.now_for(caller.id, session))
 
 
 def _client(request: Request) -> tuple[str | None, str | None]:

@@ -1,21 +1,24 @@
-"""The automated checks that run after an attach (a job): decode every file, date rules, required
+"""The automated checks that run after an attach (a job): the files' findings, date rules, required
 documents, terms; then the outcome through the state machine."""
 
 from __future__ import annotations
 
+import logging
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from tollgate.customers.enums import CustomerStatus as S
 from tollgate.customers.enums import CustomerType
 from tollgate.customers.enums import PartyStatus as P
 from tollgate.customers.models import Customer
+from tollgate.db import unit_of_work
+from tollgate.documents import findings as file_findings
 from tollgate.documents import inspection
 from tollgate.documents import service as documents
 from tollgate.documents.models import AttachBatch, Attachment, StoredFile
@@ -29,6 +32,8 @@ from tollgate.verification.transitions import SYSTEM, audit, transition, transit
 
 if TYPE_CHECKING:
     from tollgate.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 CATEGORY = {
     "identifying_documents": "PROOF_OF_IDENTITY",
@@ -126,12 +131,43 @@ def _limits(runtime: Runtime) -> inspection.Limits:
     )
 
 
+def inspect_pending(runtime: Runtime, customer_id: uuid.UUID) -> dict[uuid.UUID, dict[str, Any]]:
+    """Findings for the customer's attached files stored before findings were kept with each upload.
+    Runs before the checks' transaction: a short read finds the files, then they are read and decoded
+    with no transaction open. A file whose bytes cannot be read gets none (``evaluate``: corrupted)."""
+    with unit_of_work(runtime.read_sessions) as session:
+        customer = session.get(Customer, customer_id)
+        if customer is None:
+            return {}
+        uris = {f["uri"] for a in documents.active_attachments(session, customer_id) for f in a.files}
+        pending = [
+            (sf.id, sf.storage_key, inspection.DocumentKind(sf.kind))
+            for sf in documents.files_by_uri(session, customer, uris).values()
+            if sf.findings is None
+        ]
+    found: dict[uuid.UUID, dict[str, Any]] = {}
+    for file_id, key, kind in pending:
+        try:
+            data = runtime.files.get(key)
+        except Exception:  # a missing object is a corrupted document for the customer
+            log.warning("stored file %s cannot be read; the checks count it as corrupted", key)
+        else:
+            found[file_id] = file_findings.inspect(data, kind, _limits(runtime))
+    return found
+
+
+def keep_findings(session: Session, found: dict[uuid.UUID, dict[str, Any]]) -> None:
+    for file_id, record in found.items():
+        session.execute(update(StoredFile).where(StoredFile.id == file_id).values(findings=record))
+
+
 def evaluate(session: Session, runtime: Runtime, customer: Customer, submitted: date) -> Outcome:
+    """What the checks find, from the rows alone: each file's findings were kept when it was uploaded
+    (or by ``inspect_pending``), so no file is read or decoded here, inside the locked transaction."""
     outcome = Outcome()
     attachments = documents.active_attachments(session, customer.id)
     uris = {f["uri"] for a in attachments for f in a.files}
     stored = documents.files_by_uri(session, customer, uris)
-    limits = _limits(runtime)
     seen_hash: dict[str, uuid.UUID] = {}
     for att in attachments:
         problem = Problem(att)
@@ -145,13 +181,11 @@ def evaluate(session: Session, runtime: Runtime, customer: Customer, submitted: 
                 if other is not None and other != att.id:
                     problem.add("DOCUMENT_DUPLICATE", DUPLICATE_COMMENT, DUPLICATE_REASON)
                 seen_hash.setdefault(sf.sha256, att.id)
-            try:
-                data = runtime.files.get(sf.storage_key)
-            except Exception:  # a missing object is a corrupted document for the customer
+            if sf.findings is None:
+                # Not inspected: its bytes could not be read (``inspect_pending``), so it is corrupted.
                 problem.add("LOW_QUALITY", "", "Document appears to be corrupted")
                 continue
-            result = inspection.inspect(data, inspection.DocumentKind(sf.kind), limits)
-            for finding in result.problems:
+            for finding in file_findings.problems(sf.findings):
                 problem.add(finding.reject_label, finding.moderation_comment, finding.rfi_reason)
         expiring = att.expiry_date is not None and att.expiry_date < add_months(submitted, EXPIRY_MONTHS)
         if att.section == "identifying_documents" and expiring:
@@ -290,6 +324,8 @@ def run_checks(session: Session, ctx: JobContext) -> None:
     decided by these checks; the trail says so."""
     customer_id = uuid.UUID(str(ctx.payload["customer_id"]))
     batch_id = uuid.UUID(str(ctx.payload["batch_id"]))
+    # Before the customer is locked: decode what was stored without findings, outside any transaction.
+    keep_findings(session, inspect_pending(ctx.runtime, customer_id))
     customer = session.scalars(
         select(Customer)
         .where(Customer.id == customer_id)

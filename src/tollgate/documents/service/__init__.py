@@ -1,6 +1,7 @@
 """Uploads and attaches: which files a caller may use, and what an accepted attach sets in motion.
 
-- ``uploads``: a multipart upload, inspected and stored, then recorded in one short transaction.
+- ``uploads``: a multipart upload, inspected and stored outside any transaction, then recorded in one
+  short write transaction.
 - ``rules``: the checks of an attach body (and of an RFI answer); they only collect errors.
 - ``batches``: what an accepted attach writes (attachments, batch, checks job) and the checks' reads.
 - ``attach``: the three attach commands, built from the two above.
@@ -34,7 +35,7 @@ from tollgate.documents.service.rules import (
     check_tos,
     check_unique,
 )
-from tollgate.documents.service.uploads import Uploaded, upload
+from tollgate.documents.service.uploads import Uploaded
 
 __all__ = [
     "CHECKS_JOB",
@@ -65,5 +66,4 @@ __all__ = [
     "load_owned",
     "record_tos_attestation",
     "start_batch",
-    "upload",
 ]
