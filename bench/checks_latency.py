@@ -9,7 +9,7 @@ request threads) and one ``tollgate worker --threads 3`` process. One client mea
 (``POST /v2/customers/individual``) and detail reads (``GET /v2/customers/{id}``), one request at a time,
 alternately, in three phases:
 
-- **idle**: nothing else runs.
+- **idle**: nothing else runs; measured before, between and after the loaded phases, pooled.
 - **checks**: three checks jobs always running, each of a customer whose passport is a 12-megapixel JPEG
   (4000x3000) stored without findings, as files uploaded before findings were kept: the worker decodes
   each before its transaction opens. Three feeder threads attach one prepared customer each, wait for its
@@ -78,7 +78,9 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 class Bench:
-    def __init__(self, backend: Backend, samples: int, passport: bytes, bill: bytes) -> None:
+    def __init__(
+        self, backend: Backend, samples: int, passport: bytes, bill: bytes, src: Path | None = None
+    ) -> None:
         self.backend = backend
         self.samples = samples
         self.passport = passport
@@ -90,6 +92,8 @@ class Bench:
         port = free_port()
         self.env = base_env(backend.url(database), storage)
         self.env["TOLLGATE_MODE"] = "live"
+        if src is not None:
+            self.env["PYTHONPATH"] = f"{src}:{ROOT}"
         self.env["TOLLGATE_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
         self.logs = VAR / "logs" / f"checks-latency-{backend.name}"
         self.logs.mkdir(parents=True, exist_ok=True)
@@ -106,6 +110,7 @@ class Bench:
         self.checks_done = 0
         self._lock = threading.Lock()
         self._numbers = iter(range(100_000, 10_000_000))
+        self.raw: dict[str, tuple[list[float], list[float]]] = {}
 
     def _cli(self, *args: str) -> str:
         import subprocess
@@ -137,6 +142,12 @@ class Bench:
                 t0 = time.perf_counter()
                 _check(api.get(f"/v2/customers/{detail_ids[i % len(detail_ids)]}"), 200, "detail")
                 details.append(time.perf_counter() - t0)
+        self.raw.setdefault(phase, ([], []))
+        self.raw[phase][0].extend(creates)
+        self.raw[phase][1].extend(details)
+        return self.phase(phase, creates, details, self.checks_done - done_before)
+
+    def phase(self, phase: str, creates: list[float], details: list[float], checks: int) -> Phase:
         result = Phase(
             backend=self.backend.name,
             phase=phase,
@@ -145,7 +156,7 @@ class Bench:
             detail_p50_ms=1000 * statistics.median(details),
             detail_p90_ms=1000 * _percentile(details, 0.9),
             samples=len(creates),
-            checks_done=self.checks_done - done_before,
+            checks_done=checks,
             load_average=load_average(),
         )
         log(
@@ -208,9 +219,11 @@ class Bench:
                 conn.execute(statement.encode())
 
 
-def run_backend(backend: Backend, samples: int, passport: bytes, bill: bytes) -> list[Phase]:
+def run_backend(
+    backend: Backend, samples: int, passport: bytes, bill: bytes, src: Path | None = None
+) -> list[Phase]:
     log(f"{backend.name}: fresh database, server and worker")
-    bench = Bench(backend, samples, passport, bill)
+    bench = Bench(backend, samples, passport, bill, src)
     phases: list[Phase] = []
     try:
         with httpx.Client(base_url=bench.url, headers=bench.headers, timeout=300) as api:
@@ -225,7 +238,9 @@ def run_backend(backend: Backend, samples: int, passport: bytes, bill: bytes) ->
             bench.without_findings([u for _, pair in prepared for u in pair])
             # warm-up: the server's first requests and the worker's start
             bench.measure("warm-up", detail_ids, lambda: True)
-            phases.append(bench.measure("idle", detail_ids, lambda: True))
+            # Idle is measured before, between and after the loaded phases and pooled, so that a drift
+            # of the shared machine's load weighs on both sides of the ratio.
+            bench.measure("idle", detail_ids, lambda: True)
 
             stop = threading.Event()
             busy = threading.Semaphore(0)
@@ -252,6 +267,7 @@ def run_backend(backend: Backend, samples: int, passport: bytes, bill: bytes) ->
             for t in feeders:
                 t.join()
 
+            bench.measure("idle", detail_ids, lambda: True)
             stop.clear()
             counter = iter(range(80_000, 90_000))
             counter_lock = threading.Lock()
@@ -273,6 +289,9 @@ def run_backend(backend: Backend, samples: int, passport: bytes, bill: bytes) ->
             stop.set()
             for t in uploaders:
                 t.join()
+            bench.measure("idle", detail_ids, lambda: True)
+            creates, details = bench.raw["idle"]
+            phases.insert(0, bench.phase("idle", creates, details, 0))
     finally:
         bench.close()
     return phases
@@ -306,6 +325,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--samples", type=int, default=40, help="creates and detail reads per phase")
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--src", type=Path, help="serve this source tree instead")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     from tests.documents.samples import jpeg_bytes, pdf_bytes
@@ -317,7 +337,8 @@ def main(argv: list[str] | None = None) -> None:
     for name in args.backends.split(","):
         if name not in BACKENDS:
             parser.error(f"unknown backend {name!r}")
-        phases.extend(run_backend(make_backend(name), args.samples, passport, bill))
+        src = args.src.resolve() if args.src else None
+        phases.extend(run_backend(make_backend(name), args.samples, passport, bill, src))
     phases = [p for p in phases if p.phase != "warm-up"]
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M")
     args.results.mkdir(parents=True, exist_ok=True)
