@@ -129,7 +129,7 @@ def test_files_stored_without_findings_are_inspected_before_the_checks_transacti
     uris = upload(
         api, headers, {"passport": ("p.png", samples.blank_png()), "poa": ("b.pdf", samples.pdf_bytes())}, cid
     )
-    # As rows stored before findings were kept (migration 0006) look.
+    # As rows stored before findings were kept (migration 0007) look.
     with unit_of_work(rt.write_sessions) as session:
         session.execute(update(StoredFile).values(findings=null()))
     r = api.post(
