@@ -3,6 +3,7 @@ migrated once with Alembic, emptied before each test; the app driven over HTTP."
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
 from datetime import timedelta
@@ -18,10 +19,14 @@ from tollgate.cli.main import migrate_database
 from tollgate.config import Settings
 from tollgate.db import unit_of_work
 from tollgate.kit.clock import OffsetClock
+from tollgate.kit.crypto import Keyring
 from tollgate.models import Base
 from tollgate.runtime import Runtime, build_runtime
 
 BASE_URL = "http://tollgate.test"
+# Fixed data keys for the test database (a PostgreSQL test database outlives one run).
+TEST_KEYRING = Keyring(keys={"test1": b"\x01" * 32}, primary="test1", index_key=b"\x02" * 32)
+TEST_KEYS = json.dumps(TEST_KEYRING.to_document())
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +34,7 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = os.environ.get("TOLLGATE_TEST_DATABASE_URL")
     if not url:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'tollgate-test.db'}"
-    migrate_database(url)
+    migrate_database(url, keyring=TEST_KEYRING)
     return url
 
 
@@ -40,6 +45,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
         database_url=database_url,
         public_base_url=BASE_URL,
         storage_dir=str(storage),
+        keys=TEST_KEYS,
     )
 
 

@@ -28,8 +28,14 @@ class Settings(BaseSettings):
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     # A refresh-token family can be rotated, but never beyond this age from the first login.
     refresh_family_max_age_seconds: int = Field(default=30 * 24 * 3600, gt=0)
-    # HS256 key for access tokens. Generated and stored in the database on first start when absent.
+    # Keys kept outside the database (docs/security.md). HS256 key for access tokens and the pepper of
+    # client-secret hashes: from here or the key file; sandbox mode generates them (stored sealed) when
+    # absent, live mode refuses to start without them.
     signing_key: str | None = None
+    secret_pepper: str | None = None
+    # The data keyring (a JSON document, see `tollgate keys init`), or the key file that holds it.
+    keys: str | None = None
+    key_file: str | None = None
     jwt_audience: str = "tollgate-api"
 
     # Uploaded files: a local directory unless an S3 bucket is configured.

@@ -1,7 +1,7 @@
 """Engine, sessions and the one place that commits.
 
 SQLite runs in WAL mode with ``synchronous=FULL`` and foreign keys on; PostgreSQL goes through psycopg 3.
-Both run the same Alembic migrations.
+Both run the same Alembic migrations. Errors never print bind parameters (they carry personal data).
 """
 
 from __future__ import annotations
@@ -77,7 +77,11 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Eng
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_SECONDS},
+            hide_parameters=True,
+        )
         event.listen(engine, "connect", _sqlite_pragmas)
 
         # Let SQLite take the write lock at BEGIN, so concurrent writers queue on busy_timeout
@@ -113,7 +117,9 @@ def make_engine(url: str, *, pool_size: int = 10, max_overflow: int = 10) -> Eng
         event.listen(engine, "rollback", _release)
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def make_sessionmaker(

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from alembic.config import Config
 
+    from tollgate.kit.crypto import Keyring
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -26,11 +28,14 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def upgrade(url: str) -> None:
-    """Apply every migration up to the latest."""
+def upgrade(url: str, keyring: Keyring | None = None) -> None:
+    """Apply every migration up to the latest. Migrations that seal stored values use ``keyring``, or
+    when None the configured keys (docs/security.md)."""
     from alembic import command
 
-    command.upgrade(alembic_config(url), "head")
+    cfg = alembic_config(url)
+    cfg.attributes["keyring"] = keyring
+    command.upgrade(cfg, "head")
 
 
 def head_revision() -> str | None:

@@ -1,7 +1,8 @@
 """Every ORM model, imported in one place so Alembic and tests see the whole schema."""
 
 from tollgate.auth.models import ApiClient, RefreshFamily, RefreshToken, ServerKey
-from tollgate.customers.models import AssociatedParty, Customer, CustomerCounter
+from tollgate.customers import search as _search  # noqa: F401 - registers the blind-index writer
+from tollgate.customers.models import AssociatedParty, Customer, CustomerCounter, IdentifierDigest
 from tollgate.db import Base
 from tollgate.documents.models import AttachBatch, Attachment, StoredFile
 from tollgate.jobs.models import Job
@@ -21,6 +22,7 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Event",
+    "IdentifierDigest",
     "Job",
     "Operator",
     "RefreshFamily",

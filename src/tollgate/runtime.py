@@ -18,7 +18,9 @@ from tollgate.auth.service import AccessClaims, Keys, load_keys, verify_access_t
 from tollgate.config import Settings
 from tollgate.db import make_engine, make_sessionmaker, unit_of_work
 from tollgate.documents.storage import FileStore, LocalFileStore, S3FileStore
+from tollgate.keystore import load_key_source
 from tollgate.kit.clock import Clock, SystemClock
+from tollgate.kit.crypto import Keyring, attach
 from tollgate.sandbox.clock import clocks_for
 from tollgate.sandbox.policies import SandboxPolicies
 from tollgate.uow import UnitOfWork
@@ -34,6 +36,8 @@ class Runtime:
     read_sessions: sessionmaker[Session]
     keys: Keys
     files: FileStore
+    # The data keys sealing personal data at rest (also attached to ``engine`` for sealed columns).
+    keyring: Keyring
     clock: Clock = field(default_factory=SystemClock)
     policies: Policies = field(default=None)  # type: ignore[assignment]  # set in __post_init__
     # A token's signature and claims never change: each is verified once per process, on the event loop.
@@ -87,9 +91,11 @@ def build_runtime(settings: Settings, clock: Clock | None = None, engine: Engine
     writer = make_sessionmaker(engine)
     reader = make_sessionmaker(engine, write=False)
     clock = clock or SystemClock()
+    source = load_key_source(settings)
+    attach(engine, source.keyring)
     with unit_of_work(writer) as session:
-        keys = load_keys(session, settings, clock.now())
-    return Runtime(settings, engine, writer, reader, keys, build_file_store(settings), clock)
+        keys = load_keys(session, source, clock.now())
+    return Runtime(settings, engine, writer, reader, keys, build_file_store(settings), source.keyring, clock)
 
 
 async def get_runtime(request: Request) -> Runtime:

@@ -18,6 +18,7 @@ def cli(settings, tmp_path):
     env = {
         **os.environ,
         "TOLLGATE_DATABASE_URL": settings.database_url,
+        "TOLLGATE_KEYS": settings.keys,
         "TOLLGATE_PUBLIC_BASE_URL": settings.public_base_url,
         "TOLLGATE_STORAGE_DIR": str(tmp_path / "files"),
     }

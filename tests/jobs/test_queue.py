@@ -90,7 +90,7 @@ def test_lost_lease_rolls_the_work_back(runtime):
 
 
 def _cli(settings, *args):
-    env = {**os.environ, "TOLLGATE_DATABASE_URL": settings.database_url}
+    env = {**os.environ, "TOLLGATE_DATABASE_URL": settings.database_url, "TOLLGATE_KEYS": settings.keys}
     return subprocess.run(
         [sys.executable, "-m", "tollgate.cli.main", *args],
         env=env,

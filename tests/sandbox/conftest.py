@@ -260,10 +260,14 @@ def cli_env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
     env.update(
         TOLLGATE_DATABASE_URL=settings.database_url,
+        TOLLGATE_KEYS=settings.keys or "",
         TOLLGATE_PUBLIC_BASE_URL=BASE_URL,
         TOLLGATE_STORAGE_DIR=settings.storage_dir,
         TOLLGATE_MODE=settings.mode.value,
     )
+    for name in ("signing_key", "secret_pepper"):
+        if getattr(settings, name):
+            env[f"TOLLGATE_{name.upper()}"] = getattr(settings, name)
     return env
 
 

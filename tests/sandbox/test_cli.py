@@ -59,7 +59,13 @@ def test_clock_faults_and_reset_from_the_command_line(integrator, settings):
     assert r.returncode == 0 and json.loads(r.stdout)["customers"] == 1
 
 
-def test_sandbox_commands_refuse_live_mode(integrator, settings):
-    live = settings.model_copy(update={"mode": Mode.LIVE})
+def test_sandbox_commands_refuse_live_mode(integrator, settings, runtime):
+    live = settings.model_copy(
+        update={
+            "mode": Mode.LIVE,
+            "signing_key": runtime.keys.signing_key.decode(),
+            "secret_pepper": runtime.keys.pepper.decode(),
+        }
+    )
     r = tollgate(live, "sandbox", "clock", "--client", "integrator")
     assert r.returncode == 1 and "sandbox mode only" in r.stderr

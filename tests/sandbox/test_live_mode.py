@@ -32,7 +32,14 @@ PATHS = [
 
 @pytest.fixture
 def live(runtime: Runtime, clock) -> Iterator[tuple[TestClient, Runtime]]:
-    settings = runtime.settings.model_copy(update={"mode": Mode.LIVE})
+    # Live mode takes its signing key and pepper from outside the database: the same ones, here.
+    settings = runtime.settings.model_copy(
+        update={
+            "mode": Mode.LIVE,
+            "signing_key": runtime.keys.signing_key.decode(),
+            "secret_pepper": runtime.keys.pepper.decode(),
+        }
+    )
     live_runtime = build_runtime(settings, clock, engine=runtime.engine)
     live_runtime.write_sessions.configure(info={"settings": settings})
     live_runtime.read_sessions.configure(info={"settings": settings})

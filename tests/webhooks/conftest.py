@@ -145,7 +145,12 @@ def worker_runtime(runtime: Runtime, clock: OffsetClock) -> Callable[..., Runtim
     """A runtime on the same database and clock whose settings differ (no jitter unless asked)."""
 
     def make(**overrides: Any) -> Runtime:
-        values: dict[str, Any] = {"webhook_retry_jitter": 0.0}
+        # Live mode takes the signing key and pepper from outside the database: the same ones, here.
+        values: dict[str, Any] = {
+            "webhook_retry_jitter": 0.0,
+            "signing_key": runtime.keys.signing_key.decode(),
+            "secret_pepper": runtime.keys.pepper.decode(),
+        }
         values.update(overrides)
         settings = runtime.settings.model_copy(update=values)
         rt = build_runtime(settings, clock, engine=runtime.engine)
@@ -224,6 +229,7 @@ def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
     env.update(
         {
             "TOLLGATE_DATABASE_URL": settings.database_url,
+            "TOLLGATE_KEYS": settings.keys or "",
             "TOLLGATE_PUBLIC_BASE_URL": BASE_URL,
             "TOLLGATE_MODE": settings.mode.value,
         }

@@ -7,15 +7,17 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tollgate.db import Base, UTCDateTime
+from tollgate.kit.crypto import Sealed
 
 
 class ServerKey(Base):
-    """Server-wide secrets generated on first start (JWT signing key, secret pepper)."""
+    """Server-wide secrets generated on first start in sandbox mode (JWT signing key, secret pepper),
+    sealed with the data keys; live mode takes them from outside the database instead."""
 
     __tablename__ = "server_key"
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(256))
+    value: Mapped[str] = mapped_column(Sealed("server_key.value"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tollgate.auth.models import ApiClient, RefreshFamily, RefreshToken, ServerKey
 from tollgate.config import Settings
 from tollgate.errors import AuthenticationFailed
+from tollgate.keystore import KeySource
 from tollgate.kit.ids import new_uuid
 
 JWT_ALGORITHM = "HS256"
@@ -66,6 +67,8 @@ class TokenPair:
 
 
 def _stored_key(session: Session, name: str, now: datetime) -> str:
+    """A server secret generated once and kept in the database, sealed (``ServerKey.value``): usable
+    only together with the data keys, which live outside the database (docs/security.md)."""
     existing = session.get(ServerKey, name)
     if existing is not None:
         return existing.value
@@ -81,10 +84,11 @@ def _stored_key(session: Session, name: str, now: datetime) -> str:
     return value
 
 
-def load_keys(session: Session, settings: Settings, now: datetime) -> Keys:
-    """Keys from the environment when given, otherwise generated once and kept in the database."""
-    signing = settings.signing_key or _stored_key(session, SIGNING_KEY, now)
-    pepper = _stored_key(session, PEPPER_KEY, now)
+def load_keys(session: Session, source: KeySource, now: datetime) -> Keys:
+    """Keys from the environment or the key file when given (always, in live mode: ``load_key_source``
+    refuses to start without them), otherwise generated once and kept sealed in the database."""
+    signing = source.signing_key or _stored_key(session, SIGNING_KEY, now)
+    pepper = source.secret_pepper or _stored_key(session, PEPPER_KEY, now)
     return Keys(signing_key=signing.encode(), pepper=pepper.encode())
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,6 +18,8 @@ from tollgate.auth import service as auth
 from tollgate.config import get_settings
 from tollgate.db import unit_of_work
 from tollgate.errors import TollgateError, ValidationFailed
+from tollgate.keystore import load_key_source
+from tollgate.kit.crypto import KeyError_, Keyring
 from tollgate.kit.timefmt import fractional_z, seconds_z
 from tollgate.runtime import Runtime, build_runtime
 from tollgate.webhooks import present as webhooks_present
@@ -39,17 +42,32 @@ from tollgate.cli.sandbox import sandbox_app, seed  # noqa: E402
 app.add_typer(sandbox_app, name="sandbox")
 app.command("seed")(seed)
 app.add_typer(jobs_app, name="jobs")
+
+from tollgate.cli.customers import customers_app  # noqa: E402
+from tollgate.cli.keys import keys_app  # noqa: E402
+
+app.add_typer(keys_app, name="keys")
+app.add_typer(customers_app, name="customers")
 console = Console()
 
 
-def _runtime() -> Runtime:
-    return build_runtime(get_settings())
+def open_runtime() -> Runtime:
+    """The runtime of the configured server; missing keys (live mode) end the command with their reason."""
+    try:
+        return build_runtime(get_settings())
+    except KeyError_ as exc:
+        console.print(f"[red]cannot start: {exc}[/red]", highlight=False)
+        raise typer.Exit(1) from None
 
 
-def migrate_database(url: str | None = None) -> None:
+_runtime = open_runtime
+
+
+def migrate_database(url: str | None = None, keyring: Keyring | None = None) -> None:
     from tollgate.migrate import upgrade
 
-    upgrade(url or get_settings().database_url)
+    # Migrations that seal stored values take these keys (default: the configured ones).
+    upgrade(url or get_settings().database_url, keyring=keyring)
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -64,7 +82,11 @@ def migrate() -> None:
     """Apply database migrations up to the latest."""
     settings = get_settings()
     _ensure_sqlite_dir(settings.database_url)
-    migrate_database(settings.database_url)
+    try:
+        migrate_database(settings.database_url)
+    except KeyError_ as exc:
+        console.print(f"[red]cannot migrate: {exc}[/red]", highlight=False)
+        raise typer.Exit(1) from None
     console.print("[green]database is up to date[/green]")
 
 
@@ -170,8 +192,25 @@ def bootstrap(
         )
         return
     console.print(f"  client_id:     {record['client_id']}", highlight=False)
-    console.print(f"  client_secret: {record['client_secret']}", highlight=False)
+    # The secret goes to a terminal only: `make run > server.log` must not put it in a log.
+    if not _to_terminal(f"  client_secret: {record['client_secret']}\n"):
+        console.print("  client_secret: (not written: the output is not a terminal)", highlight=False)
     console.print(f"  (shown again with: cat {credentials_file})", highlight=False)
+
+
+def _to_terminal(text: str) -> bool:
+    """Write ``text`` where only a person sees it: stdout when it is a terminal, else the controlling
+    terminal; False when there is none (output redirected, no tty)."""
+    if sys.stdout.isatty():
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return True
+    try:
+        with open("/dev/tty", "w") as tty:
+            tty.write(text)
+        return True
+    except OSError:
+        return False
 
 
 @app.command()
@@ -194,6 +233,11 @@ def serve(
     from tollgate.jobs.worker import Worker
 
     settings = get_settings()
+    try:
+        load_key_source(settings)
+    except KeyError_ as exc:
+        console.print(f"[red]cannot start: {exc}[/red]", highlight=False)
+        raise typer.Exit(1) from None
     run_jobs = settings.serve_worker if job_worker is None else job_worker
     background = Worker(_runtime(), threads=worker_threads) if run_jobs else None
     if background is not None:

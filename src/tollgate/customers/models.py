@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstr
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tollgate.db import Base, JSONType, UTCDateTime
+from tollgate.kit.crypto import Sealed, SealedJSON
 
 
 class CustomerCounter(Base):
@@ -35,7 +36,8 @@ class Customer(Base):
     status: Mapped[str] = mapped_column(String(32))
 
     email: Mapped[str] = mapped_column(String(254))
-    phone: Mapped[str] = mapped_column(String(20))
+    # Personal data is sealed at rest (docs/security.md); the phone is shown, so it is opened on reads.
+    phone: Mapped[str] = mapped_column(Sealed("customer.phone"))
     # country_of_residence (individual) or country_of_incorporation (business)
     country: Mapped[str] = mapped_column(String(3))
     first_name: Mapped[str | None] = mapped_column(String(255), nullable=True)
@@ -47,8 +49,9 @@ class Customer(Base):
     tos_accepted_ip: Mapped[str | None] = mapped_column(String(64), nullable=True)
     tos_accepted_user_agent: Mapped[str | None] = mapped_column(String(512), nullable=True)
 
-    # The request body as received, and the client's own metadata, kept verbatim.
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # The request body as received (sealed: it carries tax ids, dates of birth, phones), and the client's
+    # own metadata, kept verbatim. The body is loaded only when read, so reads open only what they show.
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON("customer.payload"), deferred=True)
     meta_data: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
 
     # When a reviewer (or the auto-approval policy) approved the company itself; parties may still be pending.
@@ -82,7 +85,7 @@ class AssociatedParty(Base):
     ref: Mapped[str | None] = mapped_column(String(255), nullable=True)
     roles: Mapped[list[str]] = mapped_column(JSONType)
     ownership_percent: Mapped[float | None] = mapped_column(Numeric(7, 4, asdecimal=False), nullable=True)
-    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJSON("associated_party.payload"), deferred=True)
 
     verification_status: Mapped[str] = mapped_column(String(16))
     reason_for_customer: Mapped[str | None] = mapped_column(String(1000), nullable=True)
@@ -91,3 +94,19 @@ class AssociatedParty(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     customer: Mapped[Customer] = relationship(back_populates="parties")
+
+
+class IdentifierDigest(Base):
+    """A keyed hash (blind index) of one tax id or document number, so an exact search finds the customer
+    without the value being stored in the clear (``customers.search``)."""
+
+    __tablename__ = "identifier_digest"
+    __table_args__ = (Index("ix_identifier_digest_kind_digest", "kind", "digest"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
+    client_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_client.id", ondelete="CASCADE"))
+    customer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("customer.id", ondelete="CASCADE"), index=True)
+    # The party (associated_party.id) or attachment (attachment.id) the value belongs to; null: the customer.
+    source_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
+    kind: Mapped[str] = mapped_column(String(32))  # tax_id | document_number
+    digest: Mapped[str] = mapped_column(String(64))

@@ -8,6 +8,7 @@ from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, String, Uui
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tollgate.db import Base, JSONType, UTCDateTime
+from tollgate.kit.crypto import Sealed
 
 
 class StoredFile(Base):
@@ -46,7 +47,8 @@ class Attachment(Base):
     batch_id: Mapped[uuid.UUID] = mapped_column(Uuid)
     section: Mapped[str] = mapped_column(String(64))
     doc_type: Mapped[str] = mapped_column(String(64))
-    number: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # Sealed at rest; found by exact number through customers.search (a keyed hash).
+    number: Mapped[str | None] = mapped_column(Sealed("attachment.number"), nullable=True)
     country: Mapped[str | None] = mapped_column(String(3), nullable=True)
     state: Mapped[str | None] = mapped_column(String(64), nullable=True)
     issue_date: Mapped[date | None] = mapped_column(Date, nullable=True)

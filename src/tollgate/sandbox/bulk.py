@@ -31,15 +31,16 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from tollgate.customers import business_rules, repository
+from tollgate.customers import business_rules, repository, search
 from tollgate.customers.business_schemas import BusinessCustomerCreate, Role
 from tollgate.customers.enums import CustomerStatus as S
 from tollgate.customers.enums import PartyStatus as P
-from tollgate.customers.models import AssociatedParty, Customer
+from tollgate.customers.models import AssociatedParty, Customer, IdentifierDigest
 from tollgate.customers.schemas import IndividualCustomerCreate
 from tollgate.customers.service import individual_rule_errors
 from tollgate.db import unit_of_work
 from tollgate.errors import ValidationFailed
+from tollgate.kit.crypto import keyring_of
 from tollgate.kit.ids import new_uuid
 from tollgate.kit.timefmt import fractional_z
 from tollgate.runtime import Runtime
@@ -129,6 +130,7 @@ class Rows:
     rfis: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
+    digests: list[dict[str, Any]] = field(default_factory=list)
     sandbox: bool = True
 
 
@@ -297,9 +299,12 @@ def _write(session: Session, client_pk: uuid.UUID, batch: list[Valid], base_url:
             _lifecycle(rows, customer, valid.target, base_url)
             rows.customers.append(_columns(customer))
             rows.parties.extend(_columns(p) for p in customer.parties)
+            # The ORM's flush hook writes these for single creates; a bulk insert bypasses it.
+            rows.digests.extend(search.customer_digests(keyring_of(session.get_bind().dialect), customer))
     for model, values in (
         (Customer, rows.customers),
         (AssociatedParty, rows.parties),
+        (IdentifierDigest, rows.digests),
         (Rfi, rows.rfis),
         (AuditEntry, rows.audit),
         (Event, rows.events),

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tollgate.db import Base, JSONType, UTCDateTime
+from tollgate.kit.crypto import SealedJSON
 
 
 class AuditEntry(Base):
@@ -50,7 +51,8 @@ class Rfi(Base):
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
     answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
-    answer: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    # The answer as received (sealed: it carries document numbers and dates).
+    answer: Mapped[dict[str, Any] | None] = mapped_column(SealedJSON("rfi.answer"), nullable=True)
 
 
 class Operator(Base):

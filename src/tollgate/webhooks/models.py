@@ -7,6 +7,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tollgate.db import Base, JSONType, UTCDateTime
+from tollgate.kit.crypto import Sealed
 
 
 class WebhookEndpoint(Base):
@@ -48,7 +49,8 @@ class Event(Base):
     sequence: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sandbox_mode: Mapped[bool] = mapped_column(Boolean)
-    body: Mapped[str] = mapped_column(Text)
+    # The payload as sent, sealed at rest (customer snapshots carry phones).
+    body: Mapped[str] = mapped_column(Sealed("event.body"))
 
 
 class Delivery(Base):

@@ -1,0 +1,49 @@
+"""`tollgate customers find`: exact search by tax id or document number, through the blind index."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy import select
+
+from tollgate.auth.models import ApiClient
+from tollgate.customers import search
+from tollgate.customers.models import Customer
+from tollgate.db import unit_of_work
+from tollgate.runtime import Runtime
+
+customers_app = typer.Typer(
+    help="Customers of every client, found by exact identifiers.", no_args_is_help=True
+)
+console = Console()
+
+
+@customers_app.command("find")
+def find(
+    tax_id: Annotated[str | None, typer.Option(help="An exact tax id (separators and case aside)")] = None,
+    document_number: Annotated[str | None, typer.Option(help="An exact identity document number")] = None,
+) -> None:
+    """Print the customers (id, client, type, status) whose tax id or document number is the one given."""
+    from tollgate.cli.main import open_runtime
+
+    if (tax_id is None) == (document_number is None):
+        console.print("[red]give exactly one of --tax-id and --document-number[/red]")
+        raise typer.Exit(2)
+    runtime: Runtime = open_runtime()
+    kind, value = (search.TAX_ID, tax_id) if tax_id is not None else (search.DOCUMENT_NUMBER, document_number)
+    assert value is not None
+    with unit_of_work(runtime.read_sessions) as session:
+        ids = search.find_customers(session, runtime.keyring, kind, value)
+        rows = session.execute(
+            select(Customer.id, ApiClient.name, Customer.type, Customer.status)
+            .join(ApiClient, ApiClient.id == Customer.client_pk)
+            .where(Customer.id.in_(ids))
+            .order_by(Customer.created_at, Customer.id)
+        ).all()
+    for row in rows:
+        console.print(f"{row.id}  {row.name}  {row.type}  {row.status}", highlight=False)
+    if not rows:
+        console.print("no customer found")
+    runtime.engine.dispose()
