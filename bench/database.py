@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import sqlite3
 import subprocess
@@ -19,6 +20,7 @@ from psycopg import sql
 from sqlalchemy import create_engine, inspect
 
 from bench.bodies import ROOT
+from tollgate.kit.crypto import Keyring, write_key_file
 
 VAR = ROOT / "var" / "bench"
 SEED_DIR = VAR / "seed"
@@ -86,6 +88,18 @@ def seed_command(individuals: int, businesses: int, random_seed: int) -> list[st
     ]
 
 
+KEY_FILE = VAR / "keys.json"
+
+
+def key_file() -> Path:
+    """One key file for every benchmark database, with the signing key and pepper that live mode needs
+    from outside the database (docs/security.md); written on first use."""
+    if not KEY_FILE.exists():
+        extra = {"signing_key": secrets.token_urlsafe(48), "secret_pepper": secrets.token_urlsafe(48)}
+        write_key_file(KEY_FILE, Keyring.generate(), extra)
+    return KEY_FILE
+
+
 def base_env(url: str, storage: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -93,6 +107,7 @@ def base_env(url: str, storage: Path) -> dict[str, str]:
             "TOLLGATE_DATABASE_URL": url,
             "TOLLGATE_STORAGE_DIR": str(storage),
             "TOLLGATE_MODE": "sandbox",
+            "TOLLGATE_KEY_FILE": str(key_file()),
             "PYTHONPATH": str(ROOT),
         }
     )
