@@ -38,6 +38,8 @@ from sqlalchemy.types import TypeDecorator
 PREFIX = "tg1"
 _SEP = "$"
 _NONCE = 12
+# The most plaintext bytes (with their ciphertexts) a keyring keeps of values it has opened.
+OPENED_CACHE_BYTES = 32 * 1024 * 1024
 _KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 _DIALECT_ATTR = "tollgate_keyring"
 
@@ -75,6 +77,10 @@ class Keyring:
     primary: str
     index_key: bytes
     _aead: dict[str, AESGCM] = field(default_factory=dict, init=False, repr=False, compare=False)
+    # Values already opened, by ciphertext: a list page opens the same phones read after read. Bounded
+    # by bytes; emptied whole when full (cheaper than tracking recency, and refilled by the next reads).
+    _opened: dict[tuple[str, str], bytes] = field(default_factory=dict, init=False, repr=False, compare=False)
+    _opened_bytes: list[int] = field(default_factory=lambda: [0], init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.primary not in self.keys:
@@ -96,6 +102,20 @@ class Keyring:
         return f"{PREFIX}{_SEP}{self.primary}{_SEP}{_b64(nonce + sealed)}"
 
     def open(self, token: str, purpose: str) -> bytes:
+        key = (token, purpose)
+        found = self._opened.get(key)
+        if found is not None:
+            return found
+        value = self._open(token, purpose)
+        size = len(token) + len(value)
+        if self._opened_bytes[0] + size > OPENED_CACHE_BYTES:
+            self._opened.clear()
+            self._opened_bytes[0] = 0
+        self._opened[key] = value
+        self._opened_bytes[0] += size
+        return value
+
+    def _open(self, token: str, purpose: str) -> bytes:
         try:
             prefix, key_id, body = token.split(_SEP, 2)
         except ValueError:
