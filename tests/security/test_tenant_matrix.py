@@ -64,9 +64,7 @@ def world(api, make_client, login, runtime) -> dict[str, Any]:
 
     r = api.post("/v2/customers/individual", json=individual_body(), headers=a)
     a_tos = tos_value(r.json()["data"]["tos_policies_url"])
-    uris = upload(
-        api, a, {"passport": ("p.png", samples.png_bytes()), "poa": ("b.pdf", samples.pdf_bytes())}
-    )
+    uris = upload(api, a, {"passport": ("p.png", samples.png_bytes()), "poa": ("b.pdf", samples.pdf_bytes())})
     passport = individual_attach_body(uris, a_tos)["identifying_documents"][0]
     rfi = {
         "section": "address_documents",
