@@ -157,3 +157,14 @@ def test_no_list_shows_another_tenants_ids(api, app, world):
         assert r.status_code < 500, (path, r.text)
         leaked = [i for i in own if i in r.text]
         assert not leaked, f"GET {path} shows another tenant's {leaked}"
+
+
+def test_an_upload_for_another_tenants_customer_answers_like_an_unknown_customer(api, world, runtime):
+    files = {"passport": ("p.png", samples.png_bytes(seed=3), "application/octet-stream")}
+    theirs, unknown = world["ids"]["customer_id"], str(uuid.uuid4())
+    before = _snapshot(runtime)
+    mine = api.post("/v1/customers/upload", headers=world["a"], data={"customer_id": theirs}, files=files)
+    nobody = api.post("/v1/customers/upload", headers=world["a"], data={"customer_id": unknown}, files=files)
+    assert 400 <= mine.status_code < 500, mine.text
+    assert _normalised(mine, theirs) == _normalised(nobody, unknown)
+    assert _snapshot(runtime) == before
