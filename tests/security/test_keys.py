@@ -5,6 +5,7 @@ Each test here runs on a database of its own (a SQLite file), since it changes t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sqlite3
@@ -17,6 +18,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.factories import individual_body
+from tests.security.dump import file_bytes
 from tollgate.app import create_app
 from tollgate.auth import service as auth
 from tollgate.cli.main import migrate_database
@@ -56,14 +58,18 @@ def _run(tmp_path: Path, *args: str, **extra: str) -> subprocess.CompletedProces
 
 
 def _raw(db: Path) -> bytes:
-    wal = db.with_name(db.name + "-wal")
-    return db.read_bytes() + (wal.read_bytes() if wal.exists() else b"")
+    return file_bytes(db)
+
+
+def _db(path: Path) -> contextlib.closing[sqlite3.Connection]:
+    """A connection that is closed (not only committed) when the block ends."""
+    return contextlib.closing(sqlite3.connect(path, isolation_level=None))
 
 
 def _rows_as_text(db: Path) -> str:
     """Every value of every row, as text."""
     out = []
-    with sqlite3.connect(db) as conn:
+    with _db(db) as conn:
         tables = [t for (t,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for table in tables:
             out.extend(repr(row) for row in conn.execute(f'SELECT * FROM "{table}"'))  # noqa: S608
@@ -134,7 +140,7 @@ def test_live_mode_refuses_to_start_without_keys_outside_the_database(tmp_path):
     live = _settings(tmp_path).model_copy(update={"mode": "live"})
     assert load_key_source(live).signing_key == doc["signing_key"]
     # ...and keeps nothing of them in the database.
-    with sqlite3.connect(tmp_path / "own.db") as db:
+    with _db(tmp_path / "own.db") as db:
         assert db.execute("SELECT count(*) FROM server_key").fetchone() == (0,)
     assert _run(tmp_path, "keys", "init").returncode == 1  # never overwritten
 
@@ -145,7 +151,7 @@ def test_sandbox_mode_writes_a_key_file_and_keeps_its_generated_secrets_sealed(t
     cid, creds = _customer(settings)
     assert oct((tmp_path / "keys.json").stat().st_mode & 0o777) == "0o600"
     keyring = load_key_source(settings).keyring
-    with sqlite3.connect(tmp_path / "own.db") as db:
+    with _db(tmp_path / "own.db") as db:
         stored = dict(db.execute("SELECT name, value FROM server_key").fetchall())
     assert set(stored) == {auth.SIGNING_KEY, auth.PEPPER_KEY}
     raw = _raw(tmp_path / "own.db")
@@ -185,7 +191,7 @@ def test_the_migration_seals_values_stored_in_the_clear_by_earlier_versions(tmp_
     body["basic_info"]["phone"] = PHONE
     body["basic_info"]["tax_info"][0]["document_id"] = TAX_ID
     client, cid = uuid.uuid4(), uuid.uuid4()
-    with sqlite3.connect(tmp_path / "own.db") as db:
+    with _db(tmp_path / "own.db") as db:
         db.execute(
             "INSERT INTO api_client VALUES (?, 'cid', 'old', 'x', 1, 0, NULL, '2026-01-01', '2026-01-01')",
             (client.hex,),
@@ -201,7 +207,7 @@ def test_the_migration_seals_values_stored_in_the_clear_by_earlier_versions(tmp_
     keyring = Keyring.generate()
     migrate_database(url, keyring=keyring)
 
-    with sqlite3.connect(tmp_path / "own.db") as db:
+    with _db(tmp_path / "own.db") as db:
         phone, payload = db.execute("SELECT phone, payload FROM customer").fetchone()
         (signing,) = db.execute("SELECT value FROM server_key").fetchone()
     assert keyring.open_text(phone, "customer.phone") == PHONE
@@ -209,11 +215,11 @@ def test_the_migration_seals_values_stored_in_the_clear_by_earlier_versions(tmp_
     assert keyring.open_text(signing, "server_key.value") == "old-plain-signing-key"
     assert TAX_ID not in _rows_as_text(tmp_path / "own.db")
     # Old pages may keep the plaintext until SQLite reuses them; VACUUM (as docs/security.md says) clears them.
-    with sqlite3.connect(tmp_path / "own.db") as db:
+    with _db(tmp_path / "own.db") as db:
         db.execute("VACUUM")
-    raw = (tmp_path / "own.db").read_bytes()
+    raw = _raw(tmp_path / "own.db")
     assert TAX_ID.encode() not in raw and PHONE.encode() not in raw
-    with sqlite3.connect(tmp_path / "own.db") as db:
+    with _db(tmp_path / "own.db") as db:
         (count,) = db.execute(
             "SELECT count(*) FROM identifier_digest WHERE digest = ?",
             (keyring.blind_index("tax_id", TAX_ID),),
