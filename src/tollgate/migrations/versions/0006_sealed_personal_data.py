@@ -66,8 +66,9 @@ def _tax_ids(payload: Any) -> list[str]:
     ]
 
 
-def _rows(conn: sa.Connection, sql: str) -> Iterator[sa.Row[Any]]:
-    yield from conn.execute(sa.text(sql))
+def _rows(conn: sa.Connection, sql: str) -> Iterator[tuple[Any, ...]]:
+    for row in conn.execute(sa.text(sql)):
+        yield tuple(row)
 
 
 def _fill_digests(conn: sa.Connection, keyring: Keyring) -> None:
@@ -80,11 +81,10 @@ def _fill_digests(conn: sa.Connection, keyring: Keyring) -> None:
         sa.column("kind", sa.String()),
         sa.column("digest", sa.String()),
     )
-    uuid_type = sa.Uuid()
-    as_uuid = uuid_type.result_processor(conn.dialect, None)
 
     def key(raw: Any) -> uuid.UUID:
-        return as_uuid(raw) if as_uuid is not None else raw  # type: ignore[no-any-return]
+        # SQLite keeps UUIDs as 32 hex digits, PostgreSQL as uuid: both parse.
+        return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
 
     pending: list[dict[str, Any]] = []
 
