@@ -4,8 +4,8 @@ Seals what earlier versions stored in the clear (tax ids, dates of birth, docume
 request bodies, RFI answers and event bodies; the generated signing key and pepper) with the data keys
 (docs/security.md), and fills ``identifier_digest`` for the customers already stored.
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-01 15:40:00
 """
 
@@ -19,8 +19,8 @@ from alembic import context, op
 
 from tollgate.kit.crypto import Keyring, reseal_column, unseal_column
 
-revision: str = "0007"
-down_revision: str | None = "0006"
+revision: str = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
