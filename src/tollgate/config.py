@@ -6,7 +6,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -70,9 +70,17 @@ class Settings(BaseSettings):
     # runs one at a time anyway: more threads only trade the CPU back and forth (docs/benchmarks.md).
     request_threads: int = Field(default=4, ge=1, le=256)
 
-    # Webhooks (docs/webhooks.md): per-request timeout, and the delays in seconds between attempts, one
-    # list per mode; each delay is stretched or shrunk at random by up to ``webhook_retry_jitter``.
+    # Jobs (docs/adr/0005-jobs-in-the-database.md): a worker's lease on the job it runs, renewed every
+    # third of it while the handler runs; a job whose worker dies is taken over once its lease runs out.
+    job_lease_seconds: float = Field(default=60.0, gt=0)
+
+    # Webhooks (docs/webhooks.md): the total time one attempt may take (connect, send and the whole
+    # answer), and the delays in seconds between attempts, one list per mode; each delay is stretched or
+    # shrunk at random by up to ``webhook_retry_jitter``.
     webhook_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # An attempt's lease (``in_flight_until``) lasts the timeout plus this margin, so an attempt always
+    # ends before another worker may take its delivery over: one event never has two attempts in flight.
+    webhook_lease_margin_seconds: float = Field(default=30.0, gt=0)
     webhook_retry_schedule_live: list[float] = [30, 120, 600, 1800, 3600, 10800, 21600, 43200, 86400, 86400]
     webhook_retry_schedule_sandbox: list[float] = [5, 15, 30, 60, 120, 300]
     webhook_retry_jitter: float = Field(default=0.2, ge=0, lt=1)
@@ -80,6 +88,15 @@ class Settings(BaseSettings):
     webhook_max_retry_after_seconds: float = Field(default=24 * 3600, gt=0)
     # How long the previous secret keeps signing after a rotation, unless the rotation says otherwise.
     webhook_secret_grace_seconds: int = Field(default=24 * 3600, ge=0)
+
+    @model_validator(mode="after")
+    def _attempts_end_within_their_leases(self) -> Settings:
+        if self.webhook_timeout_seconds >= self.job_lease_seconds:
+            raise ValueError(
+                "TOLLGATE_WEBHOOK_TIMEOUT_SECONDS must be shorter than TOLLGATE_JOB_LEASE_SECONDS, so a "
+                "webhook attempt ends before the job that makes it could be taken over"
+            )
+        return self
 
     @property
     def jwt_issuer(self) -> str:

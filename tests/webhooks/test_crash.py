@@ -47,7 +47,8 @@ def test_a_worker_killed_mid_delivery_loses_nothing(
     for n in range(3):
         individual(api, auth_headers, n)
 
-    proc = spawn("worker", "--threads", "2", env=cli_env(settings, TOLLGATE_WEBHOOK_TIMEOUT_SECONDS="120"))
+    env = cli_env(settings, TOLLGATE_WEBHOOK_TIMEOUT_SECONDS="120", TOLLGATE_JOB_LEASE_SECONDS="180")
+    proc = spawn("worker", "--threads", "2", env=env)
     try:
         assert rec.wait_for(1, timeout=60), proc.stderr.read() if proc.poll() is not None else "no request"
         os.kill(proc.pid, signal.SIGKILL)

@@ -1,14 +1,17 @@
 """Deliveries: the per-delivery state machine and the retry schedule.
 
-One job (``webhooks.deliver``, payload ``{"delivery_id"}``) makes at most one attempt:
+One job (``webhooks.deliver``, payload ``{"delivery_id"}``, see ``tasks``) makes at most one attempt, and
+holds no transaction while it is on the wire:
 
-1. ``begin_attempt`` (its own short transaction, endpoint row then delivery row locked): checks the delivery
-   is pending and due, takes over an expired in-flight lease, waits behind an earlier pending event of the
-   same customer, then numbers the attempt, records it as started and leases it.
+1. ``start`` (a short transaction of its own, endpoint row then delivery row locked): checks the delivery is
+   pending and due, takes over an expired in-flight lease, waits behind an earlier pending event of the same
+   customer, then numbers the attempt, records it as started and leases it (``in_flight_until``).
 2. ``transport.send`` (no transaction open): resolves and checks the URL, POSTs the stored body, freshly
-   signed.
-3. ``finish_attempt`` (in the job's transaction, so it commits with the job's completion): records the
-   answer and either completes the delivery, schedules the next attempt (a new job), or fails it.
+   signed, all within the send's total deadline, which is shorter than the attempt's lease: an attempt has
+   always ended before another worker may take its delivery over.
+3. ``finish_attempt`` (the job's own transaction, which opens after the send and commits with the job's
+   completion): records the answer and either completes the delivery, schedules the next attempt (a new
+   job), or fails it.
 
 Duplicate or stale jobs are harmless: a job that finds nothing due does nothing.
 """
@@ -19,26 +22,19 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from tollgate.config import Mode, Settings
-from tollgate.db import unit_of_work
 from tollgate.jobs import queue
 from tollgate.kit.ids import new_uuid
-from tollgate.webhooks import transport
 from tollgate.webhooks.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
 from tollgate.webhooks.schemas import DeliveryStatus
 from tollgate.webhooks.transport import Outcome
 
-if TYPE_CHECKING:
-    from tollgate.runtime import Runtime
-
 DELIVER_JOB = "webhooks.deliver"
-# An attempt's lease outlives its HTTP timeout by this much before another worker may take it over.
-LEASE_MARGIN = timedelta(seconds=30)
 INTERRUPTED = "Interrupted: the worker stopped before the receiver's answer was recorded"
 ENDPOINT_DISABLED = "Endpoint disabled"
 GONE_REASON = "The receiver answered 410 Gone"
@@ -86,6 +82,18 @@ NO_FAULTS = NoFaults()
 
 
 # ---------------------------------------------------------------- schedule and secrets
+
+
+def attempt_lease(settings: Settings) -> timedelta:
+    """How long an attempt stays in flight before another worker may take its delivery over: the send's
+    total deadline plus a margin, so the attempt is over (its process dead or its send cut off) by then."""
+    return timedelta(seconds=settings.webhook_timeout_seconds + settings.webhook_lease_margin_seconds)
+
+
+def job_deadline(settings: Settings) -> timedelta:
+    """The deadline of one delivery job: the attempt's lease, and the margin again for the short
+    transactions before and after the send."""
+    return attempt_lease(settings) + timedelta(seconds=settings.webhook_lease_margin_seconds)
 
 
 def retry_schedule(settings: Settings) -> list[float]:
@@ -295,11 +303,6 @@ class Plan:
     secrets: tuple[str, ...]
 
 
-def begin_attempt(runtime: Runtime, delivery_id: uuid.UUID) -> Plan | None:
-    with unit_of_work(runtime.write_sessions) as session:
-        return start(session, runtime.settings, runtime.policies.faults, delivery_id, runtime.now())
-
-
 def start(
     session: Session, settings: Settings, faults: DeliveryFaults, delivery_id: uuid.UUID, now: datetime
 ) -> Plan | None:
@@ -340,7 +343,7 @@ def start(
         delivery.updated_at = now
         return None
     delivery.attempts += 1
-    delivery.in_flight_until = now + timedelta(seconds=settings.webhook_timeout_seconds) + LEASE_MARGIN
+    delivery.in_flight_until = now + attempt_lease(settings)
     delivery.waiting_for_event_id = None
     delivery.last_attempt_at = now
     delivery.updated_at = now
@@ -406,12 +409,3 @@ def finish_attempt(
     if outcome.retry_after is not None:
         delay = timedelta(seconds=min(outcome.retry_after, settings.webhook_max_retry_after_seconds))
     schedule_attempt(session, delivery, now + delay, now)
-
-
-def run(session: Session, runtime: Runtime, delivery_id: uuid.UUID) -> None:
-    """The whole job: begin (own transaction), send (none), finish (in ``session``, the job's transaction)."""
-    plan = begin_attempt(runtime, delivery_id)
-    if plan is None:
-        return
-    outcome = transport.send(plan.url, plan.body, plan.event_id, plan.secrets, runtime.settings)
-    finish_attempt(session, runtime.settings, runtime.policies.faults, plan, outcome, runtime.now())
