@@ -28,7 +28,9 @@ from tollgate.runtime import Runtime
 from .worker_process import MARKER, slow
 
 ROOT = Path(__file__).resolve().parents[2]
-LEASE = timedelta(seconds=0.4)
+LEASE = timedelta(seconds=1)
+# Worker processes get a longer lease: a busy machine may leave a process's heartbeat waiting a while.
+PROCESS_LEASE = timedelta(seconds=2)
 
 
 @pytest.fixture
@@ -97,14 +99,16 @@ def test_a_job_that_kills_its_worker_ends_dead_after_its_attempts(runtime, setti
     job_id = _enqueue(runtime, "test.poison", {}, max_attempts=2)
     env = _env(settings, TOLLGATE_JOB_LEASE_SECONDS=str(LEASE.total_seconds()))
     exits = []
-    for _ in range(4):
+    for _ in range(3):
         assert _wait(lambda: _lease_over(runtime, job_id))
         proc = _worker_process(env, "--once")
         _, err = proc.communicate(timeout=120)
         exits.append(proc.returncode)
         assert proc.returncode in (0, 3), err
-    # Two attempts, each killing its worker; then the job is buried by the next claim, never run again.
-    assert exits == [3, 3, 0, 0]
+    # Two attempts, each killing its worker; then the next claim buries the job instead of running it.
+    assert exits == [3, 3, 0]
+    with unit_of_work(runtime.write_sessions) as session:  # never claimed again, whatever the kind
+        assert queue.claim(session, "any", runtime.now() + timedelta(days=1), lease=LEASE) is None
     job = _job(runtime, job_id)
     assert job.status == "dead" and job.attempts == 2
     assert job.locked_by is None and job.locked_until is None
@@ -117,17 +121,17 @@ def test_a_job_that_kills_its_worker_ends_dead_after_its_attempts(runtime, setti
 def test_a_worker_killed_mid_job_is_taken_over_after_its_lease_and_finishes_once(runtime, settings, register):
     register("test.slow", slow)
     job_id = _enqueue(runtime, "test.slow", {"sleep": 120})
-    env = _env(settings, TOLLGATE_JOB_LEASE_SECONDS=str(LEASE.total_seconds()))
+    env = _env(settings, TOLLGATE_JOB_LEASE_SECONDS=str(PROCESS_LEASE.total_seconds()))
     proc = _worker_process(env, "--threads", "1")
     try:
         assert _wait(lambda: f":{proc.pid}:" in (_job(runtime, job_id).locked_by or "")), (
             proc.stderr.read() if proc.poll() is not None else "not claimed"
         )
-        # While its worker lives, the heartbeat renews the lease: for five leases, nobody else takes it.
-        until = time.monotonic() + 5 * LEASE.total_seconds()
+        # While its worker lives, the heartbeat renews the lease: for three leases, nobody else takes it.
+        until = time.monotonic() + 3 * PROCESS_LEASE.total_seconds()
         while time.monotonic() < until:
             assert not worker.run_one(runtime, "other", lease=LEASE)
-            time.sleep(0.05)
+            time.sleep(0.2)
         os.kill(proc.pid, signal.SIGKILL)
         assert proc.wait(10) == -signal.SIGKILL
     finally:
@@ -152,7 +156,7 @@ def test_a_long_handler_keeps_its_lease(runtime, register):
     def long(session, ctx):
         calls.append(threading.current_thread().name)
         started.set()
-        time.sleep(6 * LEASE.total_seconds())  # no transaction open meanwhile
+        time.sleep(3 * LEASE.total_seconds())  # no transaction open meanwhile
         queue.enqueue(session, MARKER, {}, ctx.now())
 
     register("test.long", long)
@@ -192,7 +196,7 @@ def test_a_handler_past_its_deadline_fails_and_its_writes_are_rolled_back(runtim
     assert _markers(runtime) == 0
 
     # The last attempt past its deadline leaves the job dead, with nothing written either.
-    assert not worker.run_one(runtime, "w1", lease=LEASE)  # backing off
+    assert job.run_at > job.updated_at  # backing off
     clock.offset += timedelta(minutes=5)
     assert worker.run_one(runtime, "w1", lease=LEASE)
     job = _job(runtime, job_id)

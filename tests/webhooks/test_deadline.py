@@ -119,7 +119,7 @@ def test_a_dripping_receiver_is_cut_off_and_never_has_two_attempts_in_flight(
 ):
     rt = worker_runtime(
         webhook_timeout_seconds=1.0,
-        webhook_lease_margin_seconds=1.0,
+        webhook_lease_margin_seconds=1.5,
         webhook_retry_schedule_sandbox=[0.5, 0.5],
         job_lease_seconds=3.0,
     )
@@ -146,7 +146,7 @@ def test_a_dripping_receiver_is_cut_off_and_never_has_two_attempts_in_flight(
     assert [a.error for a in log] == ["Timed out after 1 s"] * 3
     assert all(a.status_code is None and a.duration_ms is not None and a.duration_ms >= 1000 for a in log)
     # Each attempt ended within its lease, and before the next one started.
-    lease = timedelta(seconds=2)  # the attempt's lease: its 1 s deadline and the 1 s margin
+    lease = timedelta(seconds=2.5)  # the attempt's lease: its 1 s deadline and the 1.5 s margin
     for a, b in zip(log, log[1:], strict=False):
         assert a.finished_at is not None and a.finished_at <= b.started_at
     assert all(a.finished_at is not None and a.finished_at - a.started_at < lease for a in log)

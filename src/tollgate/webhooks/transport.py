@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import email.utils
 import functools
+import ipaddress
 import ssl
 import threading
 import time
@@ -141,8 +142,22 @@ class _TimedOut(Exception):
     pass
 
 
+def _names_a_host(url: str) -> bool:
+    """Whether ``url``'s host is a name to look up (not an address)."""
+    try:
+        host = httpx.URL(url).host
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return True
+    except httpx.InvalidURL:
+        return False
+    return False
+
+
 def _resolve(url: str, settings: Settings, resolver: urls.Resolver, deadline: _Deadline) -> urls.Target:
     """``urls.resolve`` within the deadline: a lookup still running when it passes is left behind."""
+    if not _names_a_host(url):
+        return urls.resolve(url, settings.mode, resolver)
     result: list[urls.Target | BaseException] = []
 
     def lookup() -> None:
