@@ -65,7 +65,11 @@ def _markers(runtime: Runtime) -> int:
 
 def _env(settings: Settings, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
-    env.update(TOLLGATE_DATABASE_URL=settings.database_url, TOLLGATE_WEBHOOK_TIMEOUT_SECONDS="0.2")
+    env.update(
+        TOLLGATE_DATABASE_URL=settings.database_url,
+        TOLLGATE_KEYS=settings.keys or "",
+        TOLLGATE_WEBHOOK_TIMEOUT_SECONDS="0.2",
+    )
     env.update(extra)
     return env
 
