@@ -59,6 +59,8 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
             "TOLLGATE_PUBLIC_BASE_URL": f"http://127.0.0.1:{port}",
             "TOLLGATE_STORAGE_DIR": str(work / "files"),
             "TOLLGATE_MODE": settings.mode.value,
+            # The test database's data keys: the server opens what the tests sealed, and they what it seals.
+            "TOLLGATE_KEYS": settings.keys or "",
         }
     )
     command = [sys.executable, "-m", "tollgate.cli.main", "serve", "--no-worker", "--host", "127.0.0.1"]
