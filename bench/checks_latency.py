@@ -2,20 +2,21 @@
 idle server in the same run (issue 9: within 2x), on SQLite and PostgreSQL.
 
     python -m bench.checks_latency                          # both backends
-    python -m bench.checks_latency --backends sqlite --samples 30
+    python -m bench.checks_latency --backends sqlite --seconds 30
 
 Per backend, on a fresh database: a real ``tollgate serve --no-worker`` process (default settings, four
 request threads) and one ``tollgate worker --threads 3`` process. One client measures creates
 (``POST /v2/customers/individual``) and detail reads (``GET /v2/customers/{id}``), one request at a time,
-alternately, in three phases:
+alternately, for a set time per phase (``--seconds``, 15 by default; idle phases half as long), in three
+phases:
 
 - **idle**: nothing else runs; measured before, between and after the loaded phases, pooled.
 - **checks**: three checks jobs always running, each of a customer whose passport is a 12-megapixel JPEG
   (4000x3000) stored without findings, as files uploaded before findings were kept: the worker decodes
-  each before its transaction opens. Three feeder threads attach one prepared customer each, wait for its
-  checks to finish, and attach the next.
+  each before its transaction opens, on its decoder thread (one, at a lowered CPU priority). Three
+  feeder threads attach one prepared customer each, wait for its checks to finish, and attach the next.
 - **uploads**: three feeder threads that each upload the 12-megapixel passport and a one-page PDF (the
-  server decodes the passport outside any transaction, in its inspection threads), attach them, and wait
+  server decodes the passport outside any transaction, on its decoder thread), attach them, and wait
   for the checks (which read the findings kept at upload).
 
 Figures: p50 and p90 latency per request kind and phase, and the ratio of each loaded phase to idle. The
@@ -46,7 +47,7 @@ RESULTS = ROOT / "bench" / "results"
 BIN = Path(sys.executable).parent
 DATABASE = "checks_latency"
 FEEDERS = 3
-PREPARED_PER_FEEDER = 8
+PREPARED_PER_FEEDER = 12
 
 
 @dataclass(frozen=True)
@@ -79,10 +80,10 @@ def _percentile(values: list[float], q: float) -> float:
 
 class Bench:
     def __init__(
-        self, backend: Backend, samples: int, passport: bytes, bill: bytes, src: Path | None = None
+        self, backend: Backend, seconds: float, passport: bytes, bill: bytes, src: Path | None = None
     ) -> None:
         self.backend = backend
-        self.samples = samples
+        self.seconds = seconds
         self.passport = passport
         self.bill = bill
         database = DATABASE if backend.name == "sqlite" else f"tollgate_bench_{DATABASE}"
@@ -127,14 +128,19 @@ class Bench:
 
     # --- the client that measures ---------------------------------------------------------------------
 
-    def measure(self, phase: str, detail_ids: list[str], running: Callable[[], bool]) -> Phase:
+    def measure(
+        self, phase: str, detail_ids: list[str], running: Callable[[], bool], seconds: float | None = None
+    ) -> Phase:
+        """Creates and detail reads, alternately, for ``seconds`` (the bench's phase length) or until
+        ``running()`` turns false, whichever comes first."""
         creates: list[float] = []
         details: list[float] = []
         done_before = self.checks_done
+        until = time.monotonic() + (self.seconds if seconds is None else seconds)
         with httpx.Client(base_url=self.url, headers=self.headers, timeout=120) as api:
-            for i in range(self.samples):
-                if not running():
-                    break
+            i = 0
+            while time.monotonic() < until and running():
+                i += 1
                 t0 = time.perf_counter()
                 body = individual_body(next(self._numbers))
                 _check(api.post("/v2/customers/individual", json=body), 200, "create")
@@ -220,10 +226,10 @@ class Bench:
 
 
 def run_backend(
-    backend: Backend, samples: int, passport: bytes, bill: bytes, src: Path | None = None
+    backend: Backend, seconds: float, passport: bytes, bill: bytes, src: Path | None = None
 ) -> list[Phase]:
     log(f"{backend.name}: fresh database, server and worker")
-    bench = Bench(backend, samples, passport, bill, src)
+    bench = Bench(backend, seconds, passport, bill, src)
     phases: list[Phase] = []
     try:
         with httpx.Client(base_url=bench.url, headers=bench.headers, timeout=300) as api:
@@ -237,10 +243,10 @@ def run_backend(
                 prepared.append((customer, bench.upload(api, customer)))
             bench.without_findings([u for _, pair in prepared for u in pair])
             # warm-up: the server's first requests and the worker's start
-            bench.measure("warm-up", detail_ids, lambda: True)
+            bench.measure("warm-up", detail_ids, lambda: True, seconds=2)
             # Idle is measured before, between and after the loaded phases and pooled, so that a drift
             # of the shared machine's load weighs on both sides of the ratio.
-            bench.measure("idle", detail_ids, lambda: True)
+            bench.measure("idle", detail_ids, lambda: True, seconds=seconds / 2)
 
             stop = threading.Event()
             busy = threading.Semaphore(0)
@@ -267,7 +273,7 @@ def run_backend(
             for t in feeders:
                 t.join()
 
-            bench.measure("idle", detail_ids, lambda: True)
+            bench.measure("idle", detail_ids, lambda: True, seconds=seconds / 2)
             stop.clear()
             counter = iter(range(80_000, 90_000))
             counter_lock = threading.Lock()
@@ -289,7 +295,7 @@ def run_backend(
             stop.set()
             for t in uploaders:
                 t.join()
-            bench.measure("idle", detail_ids, lambda: True)
+            bench.measure("idle", detail_ids, lambda: True, seconds=seconds / 2)
             creates, details = bench.raw["idle"]
             phases.insert(0, bench.phase("idle", creates, details, 0))
     finally:
@@ -323,7 +329,9 @@ def main(argv: list[str] | None = None) -> None:
         prog="python -m bench.checks_latency", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--samples", type=int, default=40, help="creates and detail reads per phase")
+    parser.add_argument(
+        "--seconds", type=float, default=15.0, help="length of each loaded phase (each idle phase: half)"
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument("--src", type=Path, help="serve this source tree instead")
     args = parser.parse_args(argv)
@@ -338,7 +346,7 @@ def main(argv: list[str] | None = None) -> None:
         if name not in BACKENDS:
             parser.error(f"unknown backend {name!r}")
         src = args.src.resolve() if args.src else None
-        phases.extend(run_backend(make_backend(name), args.samples, passport, bill, src))
+        phases.extend(run_backend(make_backend(name), args.seconds, passport, bill, src))
     phases = [p for p in phases if p.phase != "warm-up"]
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H%M")
     args.results.mkdir(parents=True, exist_ok=True)

@@ -36,12 +36,13 @@ def tos_value(url: str) -> str:
 
 
 def upload(
-    api: TestClient, headers: dict[str, str], files: dict[str, tuple[str, bytes]], cid: str
+    api: TestClient, headers: dict[str, str], files: dict[str, tuple[str, bytes]], cid: str | None = None
 ) -> dict[str, str]:
+    """Upload ``files`` (field: (name, bytes)) for customer ``cid`` (or none); their URIs by field."""
     r = api.post(
         "/v1/customers/upload",
         headers=headers,
-        data={"customer_id": cid},
+        data={"customer_id": cid} if cid else None,
         files={k: (name, content, "application/octet-stream") for k, (name, content) in files.items()},
     )
     assert r.status_code == 200, r.text
@@ -72,31 +73,65 @@ def create(
     return data["customer_id"], tos_value(data["tos_policies_url"])
 
 
-def attach(api: TestClient, headers: dict[str, str], cid: str, tos: str, *, business: bool = False) -> None:
-    """Every document the customer needs, attached over HTTP (the checks are queued, not run)."""
-    if business:
-        _attach_business(api, headers, cid, tos)
-        return
-    uris = upload(
-        api,
-        headers,
-        {"passport": ("p.png", samples.png_bytes()), "poa": ("b.pdf", samples.pdf_bytes(text="bill"))},
-        cid,
-    )
-    body: dict[str, Any] = {
+def individual_attach_body(uris: dict[str, str], tos: str, *, expiry: str = FUTURE) -> dict[str, Any]:
+    """The individual attach of a passport (``uris["passport"]``) and a utility bill (``uris["poa"]``)."""
+    return {
         "identifying_documents": [
             {
                 "type": "PASSPORT",
                 "number": "X1234567",
                 "country": "USA",
                 "issue_date": PAST,
-                "expiry_date": FUTURE,
+                "expiry_date": expiry,
                 "files": [{"uri": uris["passport"]}],
             }
         ],
         "address_documents": [{"type": "UTILITY_BILL", "country": "USA", "files": [{"uri": uris["poa"]}]}],
         "tos_policies_value": tos,
     }
+
+
+def party_attachment(
+    party_id: str, passport: str, bill: str, *, number: str = "P0", expiry: str = FUTURE
+) -> dict[str, Any]:
+    """One associated party's passport and utility bill, as the party attach takes them."""
+    return {
+        "associated_party_id": party_id,
+        "identifying_documents": [
+            {
+                "type": "PASSPORT",
+                "number": number,
+                "country": "USA",
+                "issue_date": PAST,
+                "expiry_date": expiry,
+                "files": [{"uri": passport}],
+            }
+        ],
+        "address_documents": [{"type": "UTILITY_BILL", "files": [{"uri": bill}]}],
+    }
+
+
+def individual_files() -> dict[str, tuple[str, bytes]]:
+    return {"passport": ("p.png", samples.png_bytes()), "poa": ("b.pdf", samples.pdf_bytes(text="bill"))}
+
+
+def attach(
+    api: TestClient,
+    headers: dict[str, str],
+    cid: str,
+    tos: str,
+    *,
+    business: bool = False,
+    files: dict[str, tuple[str, bytes]] | None = None,
+    expiry: str = FUTURE,
+) -> None:
+    """Every document the customer needs, attached over HTTP (the checks are queued, not run). An
+    individual's ``files`` (``passport`` and ``poa``) and passport ``expiry`` may be chosen."""
+    if business:
+        _attach_business(api, headers, cid, tos)
+        return
+    uris = upload(api, headers, files or individual_files(), cid)
+    body = individual_attach_body(uris, tos, expiry=expiry)
     r = api.post(f"/v2/customers/{cid}/individual/attach", json=body, headers=headers)
     assert r.status_code == 200, r.text
 
@@ -122,20 +157,7 @@ def _attach_business(api: TestClient, headers: dict[str, str], cid: str, tos: st
         files[f"poa-{p['id']}"] = ("bill.pdf", samples.pdf_bytes(text=f"bill {n}"))
     uris = upload(api, headers, files, cid)
     attachments = [
-        {
-            "associated_party_id": p["id"],
-            "identifying_documents": [
-                {
-                    "type": "PASSPORT",
-                    "number": f"P{i}",
-                    "country": "USA",
-                    "issue_date": PAST,
-                    "expiry_date": FUTURE,
-                    "files": [{"uri": uris[f"id-{p['id']}"]}],
-                }
-            ],
-            "address_documents": [{"type": "UTILITY_BILL", "files": [{"uri": uris[f"poa-{p['id']}"]}]}],
-        }
+        party_attachment(p["id"], uris[f"id-{p['id']}"], uris[f"poa-{p['id']}"], number=f"P{i}")
         for i, p in enumerate(parties)
     ]
     r = api.post(

@@ -51,6 +51,10 @@ class Settings(BaseSettings):
     upload_max_pdf_pages: int = Field(default=50, gt=0)
     # Uploads decoded (inspected) at once per server process, in threads apart from the request threads.
     upload_inspection_threads: int = Field(default=2, ge=1, le=64)
+    # Files decoded at once per process (uploads and the checks of files stored without findings), on
+    # threads whose CPU priority is lowered by ``decode_nice`` steps (documents/decoder.py).
+    decode_threads: int = Field(default=1, ge=1, le=64)
+    decode_nice: int = Field(default=10, ge=0, le=19)
     # Automated checks.
     min_image_short_side: int = Field(default=600, ge=0)
     # None: on in sandbox mode, off in live mode (per-client settings override).
@@ -73,6 +77,9 @@ class Settings(BaseSettings):
     # Jobs (docs/adr/0005-jobs-in-the-database.md): a worker's lease on the job it runs, renewed every
     # third of it while the handler runs; a job whose worker dies is taken over once its lease runs out.
     job_lease_seconds: float = Field(default=60.0, gt=0)
+    # The checks of one attach batch (decoding what was stored without findings, then the decision):
+    # past this an attempt fails, its writes roll back, and it is retried (jobs' attempts apply).
+    checks_deadline_seconds: float = Field(default=300.0, gt=0)
 
     # Webhooks (docs/webhooks.md): the total time one attempt may take (connect, send and the whole
     # answer), and the delays in seconds between attempts, one list per mode; each delay is stretched or

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tollgate.auth.service import AccessClaims, Keys, load_keys, verify_access_token
 from tollgate.config import Settings
 from tollgate.db import make_engine, make_sessionmaker, unit_of_work
+from tollgate.documents.decoder import Decoder
 from tollgate.documents.storage import FileStore, LocalFileStore, S3FileStore
 from tollgate.keystore import load_key_source
 from tollgate.kit.clock import Clock, SystemClock
@@ -40,6 +41,8 @@ class Runtime:
     keyring: Keyring
     clock: Clock = field(default_factory=SystemClock)
     policies: Policies = field(default=None)  # type: ignore[assignment]  # set in __post_init__
+    # Decodes uploaded files on low-priority threads of their own (documents/decoder.py).
+    decoder: Decoder = field(default=None)  # type: ignore[assignment]  # set in __post_init__
     # A token's signature and claims never change: each is verified once per process, on the event loop.
     verify_token: Callable[[str], AccessClaims] = field(init=False, repr=False)
 
@@ -48,6 +51,8 @@ class Runtime:
             self.policies = (
                 SandboxPolicies(self.settings) if self.settings.sandbox else Policies(self.settings)
             )
+        if self.decoder is None:
+            self.decoder = Decoder(self.settings.decode_threads, self.settings.decode_nice)
         self.verify_token = functools.lru_cache(maxsize=4096)(
             functools.partial(verify_access_token, self.keys, self.settings)
         )

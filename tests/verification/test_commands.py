@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from tests.documents import samples
 from tests.factories import business_body
-from tests.journeys import BUSINESS_DOCS, FUTURE, PAST, reach, tos_value, upload
+from tests.journeys import BUSINESS_DOCS, party_attachment, reach, tos_value, upload
 from tollgate.db import unit_of_work
 from tollgate.documents.models import AttachBatch
 from tollgate.jobs.worker import drain
@@ -18,23 +18,6 @@ from tollgate.verification.models import Rfi
 
 def _detail(api, headers, cid: str) -> dict:
     return api.get(f"/v2/customers/{cid}", headers=headers).json()["data"]
-
-
-def _party_attachment(party_id: str, passport: str, bill: str) -> dict:
-    return {
-        "associated_party_id": party_id,
-        "identifying_documents": [
-            {
-                "type": "PASSPORT",
-                "number": "P0",
-                "country": "USA",
-                "issue_date": PAST,
-                "expiry_date": FUTURE,
-                "files": [{"uri": passport}],
-            }
-        ],
-        "address_documents": [{"type": "UTILITY_BILL", "files": [{"uri": bill}]}],
-    }
 
 
 def _business(api, headers, *, jane_email: str | None = None) -> tuple[str, str, list[str]]:
@@ -67,7 +50,7 @@ def _parties_body(api, headers, cid: str, parties: list[str], salt: str = "") ->
     uris = upload(api, headers, files, cid)
     return {
         "associated_party_attachments": [
-            _party_attachment(pid, uris[f"id-{pid}"], uris[f"poa-{pid}"]) for pid in parties
+            party_attachment(pid, uris[f"id-{pid}"], uris[f"poa-{pid}"]) for pid in parties
         ]
     }
 

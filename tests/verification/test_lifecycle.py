@@ -3,63 +3,21 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
-from urllib.parse import parse_qs, urlparse
 
 import pytest
 
 from tests.documents import samples
 from tests.factories import business_body, individual_body
+from tests.journeys import FUTURE, individual_attach_body, party_attachment, tos_value, upload
 from tollgate.jobs.worker import drain
 
 TODAY = date.today()
-FUTURE = (TODAY + timedelta(days=3 * 365)).isoformat()
-PAST = (TODAY - timedelta(days=5 * 365)).isoformat()
-
-
-def upload(
-    api, headers, files: dict[str, tuple[str, bytes]], customer_id: str | None = None
-) -> dict[str, str]:
-    data = {"customer_id": customer_id} if customer_id else None
-    r = api.post(
-        "/v1/customers/upload",
-        headers=headers,
-        data=data,
-        files={
-            field: (name, content, "application/octet-stream") for field, (name, content) in files.items()
-        },
-    )
-    assert r.status_code == 200, r.text
-    out: dict[str, str] = {}
-    for item in r.json()["data"]["files"]:
-        out.update(item)
-    return out
-
-
-def tos_value(url: str) -> str:
-    return parse_qs(urlparse(url).query)["tos_policies_value"][0]
 
 
 def create_individual(api, headers) -> tuple[str, str]:
     r = api.post("/v2/customers/individual", json=individual_body(), headers=headers)
     data = r.json()["data"]
     return data["customer_id"], tos_value(data["tos_policies_url"])
-
-
-def individual_attach_body(uris: dict[str, str], tos: str, *, expiry: str = FUTURE) -> dict:
-    return {
-        "identifying_documents": [
-            {
-                "type": "PASSPORT",
-                "number": "X1234567",
-                "country": "USA",
-                "issue_date": PAST,
-                "expiry_date": expiry,
-                "files": [{"uri": uris["passport"]}],
-            }
-        ],
-        "address_documents": [{"type": "UTILITY_BILL", "country": "USA", "files": [{"uri": uris["poa"]}]}],
-        "tos_policies_value": tos,
-    }
 
 
 def detail(api, headers, cid):
@@ -384,23 +342,10 @@ def business_flow(api, headers, runtime, *, jane_expiry: str = FUTURE):
     attachments = []
     for i, p in enumerate(parties):
         expiry = jane_expiry if i == 0 else FUTURE
-        attachments.append(
-            {
-                "associated_party_id": p["id"],
-                "identifying_documents": [
-                    {
-                        "type": "PASSPORT",
-                        "number": f"P{i}",
-                        "country": "USA",
-                        "issue_date": PAST,
-                        "expiry_date": expiry,
-                        "files": [{"uri": uris[f"id-{p['id']}"]}],
-                    }
-                ],
-                "address_documents": [{"type": "UTILITY_BILL", "files": [{"uri": uris[f"poa-{p['id']}"]}]}],
-                "supporting_documents": [],
-            }
+        attachment = party_attachment(
+            p["id"], uris[f"id-{p['id']}"], uris[f"poa-{p['id']}"], number=f"P{i}", expiry=expiry
         )
+        attachments.append({**attachment, "supporting_documents": []})
     r = api.post(
         f"/v2/customers/{cid}/associated-parties/individual/attach",
         json={"associated_party_attachments": attachments},
@@ -494,20 +439,9 @@ def test_the_reference_pages_business_from_its_documents(api, auth_headers, runt
     uris = upload(api, auth_headers, {**good, **bad, **party_files}, cid)
     soon = (TODAY + timedelta(days=30)).isoformat()
     attachments = [
-        {
-            "associated_party_id": pid,
-            "identifying_documents": [
-                {
-                    "type": "PASSPORT",
-                    "number": f"P{i}",
-                    "country": "USA",
-                    "issue_date": PAST,
-                    "expiry_date": soon if pid == jane else FUTURE,
-                    "files": [{"uri": uris[f"id-{pid}"]}],
-                }
-            ],
-            "address_documents": [{"type": "UTILITY_BILL", "files": [{"uri": uris[f"poa-{pid}"]}]}],
-        }
+        party_attachment(
+            pid, uris[f"id-{pid}"], uris[f"poa-{pid}"], number=f"P{i}", expiry=soon if pid == jane else FUTURE
+        )
         for i, pid in enumerate((jane, robert))
     ]
     assert (

@@ -4,7 +4,6 @@ the suite's database (SQLite, or PostgreSQL when TOLLGATE_TEST_DATABASE_URL is s
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 import uuid
@@ -16,17 +15,15 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from sqlalchemy import func, select
 
-from tests.documents import samples
-from tests.journeys import FUTURE, PAST, attach, create, reach, upload
-from tollgate.app import create_app
+from tests.journeys import attach, create, individual_attach_body, individual_files, reach, upload
+from tests.live import live_server
 from tollgate.db import unit_of_work
 from tollgate.documents.models import AttachBatch
 from tollgate.jobs.models import Job
 from tollgate.jobs.worker import drain
-from tollgate.runtime import Runtime, build_runtime
+from tollgate.runtime import Runtime
 from tollgate.verification import operators
 from tollgate.verification.commands import CHECKS_RUNNING
 from tollgate.verification.models import AuditEntry, Rfi
@@ -37,23 +34,9 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(scope="module")
 def server(runtime: Runtime) -> Iterator[str]:
-    """One live server for the module: the app on a real socket with the default four request threads."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    live = build_runtime(runtime.settings, runtime.clock, engine=runtime.engine)
-    app = create_app(live.settings, runtime=live)
-    srv = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=srv.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "live server did not start"
-        time.sleep(0.02)
-    yield base
-    srv.should_exit = True
-    thread.join(timeout=15)
-    sock.close()
+    """One live server for the module, with the default four request threads."""
+    with live_server(runtime) as (base, _):
+        yield base
 
 
 @pytest.fixture
@@ -104,29 +87,7 @@ def _status_events(runtime: Runtime, cid: str) -> list[str]:
 def _expiring_individual(api, headers) -> str:
     """An individual whose passport expires within two months: its checks must ask for a new one."""
     cid, tos = create(api, headers)
-    uris = upload(
-        api,
-        headers,
-        {"passport": ("p.png", samples.png_bytes()), "poa": ("b.pdf", samples.pdf_bytes(text="bill"))},
-        cid,
-    )
-    soon = (date.today() + timedelta(days=30)).isoformat()
-    body = {
-        "identifying_documents": [
-            {
-                "type": "PASSPORT",
-                "number": "X1234567",
-                "country": "USA",
-                "issue_date": PAST,
-                "expiry_date": soon,
-                "files": [{"uri": uris["passport"]}],
-            }
-        ],
-        "address_documents": [{"type": "UTILITY_BILL", "country": "USA", "files": [{"uri": uris["poa"]}]}],
-        "tos_policies_value": tos,
-    }
-    r = api.post(f"/v2/customers/{cid}/individual/attach", json=body, headers=headers)
-    assert r.status_code == 200, r.text
+    attach(api, headers, cid, tos, expiry=(date.today() + timedelta(days=30)).isoformat())
     return cid
 
 
@@ -311,26 +272,7 @@ def test_a_hundred_decisions_on_one_customer_all_answer(
 
 def test_two_individual_attaches_at_once(api, auth_headers, runtime, server):
     cid, tos = create(api, auth_headers)
-    uris = upload(
-        api,
-        auth_headers,
-        {"passport": ("p.png", samples.png_bytes()), "poa": ("b.pdf", samples.pdf_bytes(text="bill"))},
-        cid,
-    )
-    body = {
-        "identifying_documents": [
-            {
-                "type": "PASSPORT",
-                "number": "X1234567",
-                "country": "USA",
-                "issue_date": PAST,
-                "expiry_date": FUTURE,
-                "files": [{"uri": uris["passport"]}],
-            }
-        ],
-        "address_documents": [{"type": "UTILITY_BILL", "country": "USA", "files": [{"uri": uris["poa"]}]}],
-        "tos_policies_value": tos,
-    }
+    body = individual_attach_body(upload(api, auth_headers, individual_files(), cid), tos)
 
     def send(_: int) -> httpx.Response:
         with httpx.Client(base_url=server, timeout=30) as client:

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import html
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -16,19 +13,18 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import httpx
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from tests.conftest import BASE_URL
 from tests.factories import business_body, individual_body
+from tests.live import live_server as serve
 from tollgate.app import create_app
 from tollgate.auth import service as auth
 from tollgate.config import Settings
 from tollgate.customers.models import Customer
 from tollgate.db import unit_of_work
-from tollgate.kit.clock import OffsetClock
-from tollgate.runtime import Runtime, build_runtime
+from tollgate.runtime import Runtime
 from tollgate.verification.models import AuditEntry
 
 CHROMIUM = "/usr/bin/chromium"
@@ -409,34 +405,11 @@ def test_accept_from_the_page_itself_is_allowed(api, auth_headers, runtime, head
 # -- in a real browser -----------------------------------------------------------------------------------
 
 
-def _free_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    return sock
-
-
 @pytest.fixture
-def live_server(runtime: Runtime, clock: OffsetClock) -> Iterator[tuple[str, Runtime]]:
+def live_server(runtime: Runtime) -> Iterator[tuple[str, Runtime]]:
     """The app on a real socket, with public_base_url pointing at it; same database as the other fixtures."""
-    sock = _free_socket()
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    live_settings = runtime.settings.model_copy(update={"public_base_url": base})
-    live_runtime = build_runtime(live_settings, clock, engine=runtime.engine)
-    app = create_app(live_settings, runtime=live_runtime)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "live server did not start"
-        time.sleep(0.02)
-    try:
-        yield base, live_runtime
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    with serve(runtime) as live:
+        yield live
 
 
 @pytest.mark.skipif(not Path(CHROMIUM).exists(), reason=f"Debian's chromium is not installed at {CHROMIUM}")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
+from tollgate.config import Settings
 from tollgate.customers.enums import CustomerStatus as S
 from tollgate.customers.enums import CustomerType
 from tollgate.customers.enums import PartyStatus as P
@@ -131,10 +133,13 @@ def _limits(runtime: Runtime) -> inspection.Limits:
     )
 
 
-def inspect_pending(runtime: Runtime, customer_id: uuid.UUID) -> dict[uuid.UUID, dict[str, Any]]:
+def inspect_pending(
+    runtime: Runtime, customer_id: uuid.UUID, check: Callable[[], None] = lambda: None
+) -> dict[uuid.UUID, dict[str, Any]]:
     """Findings for the customer's attached files stored before findings were kept with each upload.
     Runs before the checks' transaction: a short read finds the files, then they are read and decoded
-    with no transaction open. A file whose bytes cannot be read gets none (``evaluate``: corrupted)."""
+    with no transaction open, ``check`` called before each (the job's deadline). A file whose bytes
+    cannot be read gets none (``evaluate``: corrupted)."""
     with unit_of_work(runtime.read_sessions) as session:
         customer = session.get(Customer, customer_id)
         if customer is None:
@@ -147,12 +152,13 @@ def inspect_pending(runtime: Runtime, customer_id: uuid.UUID) -> dict[uuid.UUID,
         ]
     found: dict[uuid.UUID, dict[str, Any]] = {}
     for file_id, key, kind in pending:
+        check()
         try:
             data = runtime.files.get(key)
         except Exception:  # a missing object is a corrupted document for the customer
             log.warning("stored file %s cannot be read; the checks count it as corrupted", key)
         else:
-            found[file_id] = file_findings.inspect(data, kind, _limits(runtime))
+            found[file_id] = runtime.decoder.inspect(data, kind, _limits(runtime))
     return found
 
 
@@ -314,7 +320,11 @@ def apply(uow: UnitOfWork, customer: Customer, outcome: Outcome) -> None:
     service.request_information(uow, customer, requests, rejection=rejection)
 
 
-@handler(documents.CHECKS_JOB)
+def checks_deadline(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.checks_deadline_seconds)
+
+
+@handler(documents.CHECKS_JOB, deadline=checks_deadline)
 def run_checks(session: Session, ctx: JobContext) -> None:
     """The checks of one batch, decided in one short transaction under the customer's lock.
 
@@ -325,7 +335,7 @@ def run_checks(session: Session, ctx: JobContext) -> None:
     customer_id = uuid.UUID(str(ctx.payload["customer_id"]))
     batch_id = uuid.UUID(str(ctx.payload["batch_id"]))
     # Before the customer is locked: decode what was stored without findings, outside any transaction.
-    keep_findings(session, inspect_pending(ctx.runtime, customer_id))
+    keep_findings(session, inspect_pending(ctx.runtime, customer_id, ctx.check))
     customer = session.scalars(
         select(Customer)
         .where(Customer.id == customer_id)

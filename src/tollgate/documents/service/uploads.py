@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -34,6 +34,9 @@ from tollgate.errors import ValidationFailed
 from tollgate.kit.ids import new_uuid
 
 log = logging.getLogger(__name__)
+
+# Decodes one file and returns its findings record (``findings.inspect``, or a runtime's ``Decoder``).
+Decode = Callable[[bytes, inspection.DocumentKind, inspection.Limits], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -78,9 +81,12 @@ def check_customer(session: Session, caller: Caller, customer_id: uuid.UUID | No
         raise ValidationFailed([("customer_id", "Unknown customer")])
 
 
-def prepare(caller: Caller, parts: Sequence[Part], limits: inspection.Limits) -> list[Prepared]:
-    """Type, check and inspect every file part (decodes them: never inside a transaction). Refuses the
-    whole upload (422) when one part may not be kept."""
+def prepare(
+    caller: Caller, parts: Sequence[Part], limits: inspection.Limits, decode: Decode = findings.inspect
+) -> list[Prepared]:
+    """Type, check and inspect every file part (decodes them with ``decode``, the runtime's decoder in
+    the server: never inside a transaction). Refuses the whole upload (422) when one part may not be
+    kept."""
     files = [part for part in parts if part.filename is not None]
     if not files:
         raise ValidationFailed([("files", "At least one file is required")])
@@ -106,7 +112,7 @@ def prepare(caller: Caller, parts: Sequence[Part], limits: inspection.Limits) ->
                 kind=kind,
                 data=data,
                 sha256=hashlib.sha256(data).hexdigest(),
-                findings=findings.inspect(data, kind, limits),
+                findings=decode(data, kind, limits),
                 uri=uri,
                 storage_key=f"{caller.id.hex}-{key_for_uri(uri)}",
             )
