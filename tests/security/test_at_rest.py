@@ -8,8 +8,8 @@ import sys
 
 from tests.documents import samples
 from tests.factories import business_body, individual_body
+from tests.journeys import individual_attach_body, tos_value, upload
 from tests.security.dump import database_bytes
-from tests.verification.test_lifecycle import individual_attach_body, tos_value, upload
 from tollgate.customers import search
 from tollgate.db import unit_of_work
 from tollgate.jobs.worker import drain

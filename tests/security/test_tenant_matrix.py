@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from tests.documents import samples
 from tests.factories import business_body, individual_body
-from tests.verification.test_lifecycle import individual_attach_body, tos_value, upload
+from tests.journeys import individual_attach_body, tos_value, upload
 from tollgate.models import Base
 
 # Path parameters that are not a tenant's object: the same value for both requests.

@@ -34,8 +34,9 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(scope="module")
 def server(runtime: Runtime) -> Iterator[str]:
-    """One live server for the module, with the default four request threads."""
-    with live_server(runtime) as (base, _):
+    """One live server for the module, with the default four request threads; it takes the tokens the
+    test client's server issues (same public base URL)."""
+    with live_server(runtime, public_base_url=runtime.settings.public_base_url) as (base, _):
         yield base
 
 

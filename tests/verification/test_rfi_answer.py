@@ -11,17 +11,8 @@ from sqlalchemy import select
 
 from tests.documents import samples
 from tests.factories import business_body
-from tests.verification.test_lifecycle import (
-    FUTURE,
-    PAST,
-    TODAY,
-    business_flow,
-    create_individual,
-    detail,
-    individual_attach_body,
-    tos_value,
-    upload,
-)
+from tests.journeys import FUTURE, PAST, individual_attach_body, tos_value, upload
+from tests.verification.test_lifecycle import TODAY, business_flow, create_individual, detail
 from tollgate.customers.models import Customer
 from tollgate.db import unit_of_work
 from tollgate.documents.models import AttachBatch, Attachment, StoredFile
