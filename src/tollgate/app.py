@@ -22,6 +22,10 @@ from tollgate.kit.clock import Clock
 from tollgate.runtime import Runtime, build_runtime
 from tollgate.sandbox.router import router as sandbox_router
 from tollgate.verification.router import router as operator_router
+from tollgate.web.console.auth import router as console_auth_router
+from tollgate.web.console.operators import router as console_operators_router
+from tollgate.web.console.queue import router as console_queue_router
+from tollgate.web.console.static import router as static_router
 from tollgate.web.router import router as web_router
 from tollgate.webhooks.router import router as webhooks_router
 
@@ -78,6 +82,9 @@ def create_app(
         title="Tollgate",
         version=__version__,
         description="Customer onboarding server speaking Fin.com's Customers API v2.",
+        # /docs is served from vendored files (web/console/static.py): it works without internet.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.runtime = runtime or build_runtime(settings, clock)
     errors.install(app)
@@ -91,5 +98,9 @@ def create_app(
     app.include_router(operator_router)
     app.include_router(webhooks_router)
     app.include_router(web_router)
+    app.include_router(static_router)
+    app.include_router(console_auth_router)
+    app.include_router(console_queue_router)
+    app.include_router(console_operators_router)
     app.include_router(sandbox_router)
     return app

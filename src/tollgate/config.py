@@ -96,6 +96,19 @@ class Settings(BaseSettings):
     # How long the previous secret keeps signing after a rotation, unless the rotation says otherwise.
     webhook_secret_grace_seconds: int = Field(default=24 * 3600, ge=0)
 
+    # Reviewer console (docs/console.md).
+    # A session ends after this long without a request, and in any case after the maximum age.
+    console_idle_timeout_seconds: int = Field(default=30 * 60, gt=0)
+    console_session_max_seconds: int = Field(default=12 * 3600, gt=0)
+    # Failed sign-ins in a row before an account is locked, and for how long (an admin can unlock it).
+    console_login_max_failures: int = Field(default=5, ge=1)
+    console_lockout_seconds: int = Field(default=15 * 60, gt=0)
+    # None: by mode (required and on in live mode, off in sandbox mode).
+    console_require_totp: bool | None = None
+    console_four_eyes: bool | None = None
+    # How long a case may wait for a person before the queue marks it overdue.
+    console_sla_hours: float = Field(default=24.0, gt=0)
+
     @model_validator(mode="after")
     def _attempts_end_within_their_leases(self) -> Settings:
         if self.webhook_timeout_seconds >= self.job_lease_seconds:
@@ -112,6 +125,14 @@ class Settings(BaseSettings):
     @property
     def sandbox(self) -> bool:
         return self.mode is Mode.SANDBOX
+
+    @property
+    def require_totp(self) -> bool:
+        return self.console_require_totp if self.console_require_totp is not None else not self.sandbox
+
+    @property
+    def four_eyes(self) -> bool:
+        return self.console_four_eyes if self.console_four_eyes is not None else not self.sandbox
 
     @property
     def var_dir(self) -> Path:

@@ -1,6 +1,7 @@
 """Every ORM model, imported in one place so Alembic and tests see the whole schema."""
 
 from tollgate.auth.models import ApiClient, RefreshFamily, RefreshToken, ServerKey
+from tollgate.console.models import CaseAssignment, CaseNote, OperatorSession, ProposedDecision
 from tollgate.customers import search as _search  # noqa: F401 - registers the blind-index writer
 from tollgate.customers.models import AssociatedParty, Customer, CustomerCounter, IdentifierDigest
 from tollgate.db import Base
@@ -17,6 +18,8 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "Base",
+    "CaseAssignment",
+    "CaseNote",
     "Customer",
     "CustomerCounter",
     "Delivery",
@@ -25,6 +28,8 @@ __all__ = [
     "IdentifierDigest",
     "Job",
     "Operator",
+    "OperatorSession",
+    "ProposedDecision",
     "RefreshFamily",
     "RefreshToken",
     "Rfi",

@@ -48,7 +48,17 @@ def _env(settings) -> dict[str, str]:
 
 def test_bootstrap_writes_the_demo_secret_to_a_terminal_only(settings, tmp_path):
     creds_file = tmp_path / "demo.json"
-    cmd = [sys.executable, "-m", "tollgate.cli.main", "bootstrap", "--credentials-file", str(creds_file)]
+    admin_file = tmp_path / "admin.json"
+    cmd = [
+        sys.executable,
+        "-m",
+        "tollgate.cli.main",
+        "bootstrap",
+        "--credentials-file",
+        str(creds_file),
+        "--admin-file",
+        str(admin_file),
+    ]
     # As `make run > server.log` runs it: output redirected, no controlling terminal.
     logged = subprocess.run(
         cmd,
@@ -64,6 +74,13 @@ def test_bootstrap_writes_the_demo_secret_to_a_terminal_only(settings, tmp_path)
     assert secret not in logged.stdout + logged.stderr
     assert "not written: the output is not a terminal" in logged.stdout
     assert json.loads(creds_file.read_text())["client_id"] in logged.stdout
+    # The console's first admin likewise: its name and the console's URL in the log, never its password.
+    admin = json.loads(admin_file.read_text())
+    assert admin["password"] not in logged.stdout + logged.stderr
+    assert f"username:      {admin['username']}" in logged.stdout
+    assert "reviewer console: " in logged.stdout and "/console" in logged.stdout
+    assert "password:      (not written: the output is not a terminal)" in logged.stdout
+    assert oct(admin_file.stat().st_mode & 0o777) == "0o600"
 
     # On a terminal, the person who ran it sees the secret.
     leader, follower = pty.openpty()
@@ -89,3 +106,4 @@ def test_bootstrap_writes_the_demo_secret_to_a_terminal_only(settings, tmp_path)
     os.close(leader)
     assert proc.returncode == 0
     assert secret.encode() in shown
+    assert admin["password"].encode() in shown  # kept in the file: shown again on the next run

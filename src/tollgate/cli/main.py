@@ -32,7 +32,8 @@ clients = typer.Typer(help="API clients (tenants) and their credentials.", no_ar
 app.add_typer(clients, name="clients")
 
 from tollgate.cli.jobs import jobs_app  # noqa: E402
-from tollgate.cli.review import operators_app, review_app  # noqa: E402
+from tollgate.cli.operators import operators_app  # noqa: E402
+from tollgate.cli.review import review_app  # noqa: E402
 
 app.add_typer(operators_app, name="operators")
 app.add_typer(review_app, name="review")
@@ -164,8 +165,12 @@ def bootstrap(
     credentials_file: Annotated[Path, typer.Option(help="Where its credentials are kept")] = Path(
         "var/demo-client.json"
     ),
+    admin_file: Annotated[Path, typer.Option(help="Where the console's first admin is kept")] = Path(
+        "var/console-admin.json"
+    ),
 ) -> None:
-    """Migrate, and create the development client if there is none; print its credentials."""
+    """Migrate, create the development client and the console's first admin if there are none; print
+    their credentials and the console's URL."""
     settings = get_settings()
     _ensure_sqlite_dir(settings.database_url)
     migrate_database(settings.database_url)
@@ -190,12 +195,55 @@ def bootstrap(
             f"API client {name!r} exists but {credentials_file} is gone; "
             f"run `tollgate clients rotate-secret <client_id>` for a new secret."
         )
+        _first_admin(runtime, admin_file)
         return
     console.print(f"  client_id:     {record['client_id']}", highlight=False)
     # The secret goes to a terminal only: `make run > server.log` must not put it in a log.
     if not _to_terminal(f"  client_secret: {record['client_secret']}\n"):
         console.print("  client_secret: (not written: the output is not a terminal)", highlight=False)
     console.print(f"  (shown again with: cat {credentials_file})", highlight=False)
+    _first_admin(runtime, admin_file)
+
+
+def _first_admin(runtime: Runtime, admin_file: Path) -> None:
+    """The reviewer console's first admin, created once when there is no admin; kept like the demo client's
+    credentials (a 0600 file; the password printed to a terminal only)."""
+    import secrets
+
+    from sqlalchemy import select
+
+    from tollgate.verification import operators as ops
+    from tollgate.verification.models import Operator
+
+    url = runtime.settings.public_base_url.rstrip("/") + "/console"
+    record = None
+    with unit_of_work(runtime.write_sessions) as session:
+        has_admin = session.scalars(select(Operator.id).where(Operator.role == ops.Role.ADMIN.value)).first()
+        if has_admin is None:
+            username = (
+                "admin" if ops.get_by_username(session, "admin") is None else f"admin-{secrets.token_hex(3)}"
+            )
+            password = secrets.token_urlsafe(15)
+            ops.create_operator(
+                session, runtime.now(), username=username, password=password, role=ops.Role.ADMIN
+            )
+            record = {"username": username, "password": password, "console": url}
+    if record is not None:
+        admin_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(admin_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            json.dump(record, fh, indent=2)
+        console.print(f"created the console's first admin [bold]{record['username']}[/bold]")
+    elif admin_file.exists():
+        record = json.loads(admin_file.read_text())
+    console.print(f"reviewer console: {url}", highlight=False)
+    if record is None:
+        console.print("  (an admin exists; `tollgate operators list` shows the operators)", highlight=False)
+        return
+    console.print(f"  username:      {record['username']}", highlight=False)
+    if not _to_terminal(f"  password:      {record['password']}\n"):
+        console.print("  password:      (not written: the output is not a terminal)", highlight=False)
+    console.print(f"  (shown again with: cat {admin_file})", highlight=False)
 
 
 def _to_terminal(text: str) -> bool:

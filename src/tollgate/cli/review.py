@@ -1,4 +1,4 @@
-"""`tollgate operators ...` and `tollgate review ...`: the reviewer's decisions without a console."""
+"""`tollgate review ...`: the reviewer's decisions without a console."""
 
 from __future__ import annotations
 
@@ -22,38 +22,11 @@ from tollgate.verification.router import load_customer, review_view
 from tollgate.verification.schemas import PartyRejectIn, RejectIn, RequestInformationIn
 from tollgate.verification.transitions import Actor
 
-operators_app = typer.Typer(help="Reviewer accounts.", no_args_is_help=True)
 review_app = typer.Typer(
     help="Review decisions on customers and their associated parties.", no_args_is_help=True
 )
 
 OperatorOpt = Annotated[str, typer.Option("--operator", help="Username of the reviewer deciding")]
-
-
-@operators_app.command("create")
-def operators_create(
-    username: Annotated[str, typer.Option("--username")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="Read the password from stdin")
-    ] = False,
-) -> None:
-    """Create a reviewer account (password: at least 12 characters)."""
-    password = (
-        sys.stdin.readline().rstrip("\n")
-        if password_stdin
-        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    )
-    runtime = build_runtime(get_settings())
-    try:
-        with unit_of_work(runtime.write_sessions) as session:
-            if ops.get_by_username(session, username) is not None:
-                typer.echo(f"operator {username!r} already exists", err=True)
-                raise typer.Exit(1)
-            op = ops.create_operator(session, runtime.now(), username=username, password=password)
-            typer.echo(json.dumps({"id": str(op.id), "username": op.username}))
-    except ValueError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
 
 
 def _decide(operator: str, make: Callable[[], commands.Command]) -> None:

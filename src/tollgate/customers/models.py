@@ -25,7 +25,11 @@ class CustomerCounter(Base):
 
 class Customer(Base):
     __tablename__ = "customer"
-    __table_args__ = (UniqueConstraint("client_pk", "type", "seq"),)
+    __table_args__ = (
+        UniqueConstraint("client_pk", "type", "seq"),
+        # The reviewer console's queue: one status, longest waiting first, keyset pages.
+        Index("ix_customer_status_waiting", "status", "last_status_updated_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
     client_pk: Mapped[uuid.UUID] = mapped_column(ForeignKey("api_client.id", ondelete="CASCADE"))

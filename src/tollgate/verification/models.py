@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, Integer, String, Text, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tollgate.db import Base, JSONType, UTCDateTime
-from tollgate.kit.crypto import SealedJSON
+from tollgate.kit.crypto import Sealed, SealedJSON
 
 
 class AuditEntry(Base):
@@ -56,7 +56,12 @@ class Rfi(Base):
 
 
 class Operator(Base):
-    """A compliance reviewer. Passwords are chosen by people, so they are hashed with argon2id."""
+    """A person of the compliance team. Passwords are chosen by people, so they are hashed with argon2id.
+
+    ``role``: reviewer (works cases), senior (also confirms four-eyes decisions and reassigns), admin
+    (also manages operators). ``client_pks``: the API clients (tenants) whose customers the operator
+    sees; None for all.
+    """
 
     __tablename__ = "operator"
 
@@ -64,3 +69,14 @@ class Operator(Base):
     username: Mapped[str] = mapped_column(String(100), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    role: Mapped[str] = mapped_column(String(16), default="reviewer", server_default="reviewer")
+    client_pks: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # Failed sign-ins in a row; at the limit the account is locked until ``locked_until`` (or an admin).
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    # The TOTP second factor's shared secret (base32), sealed at rest; None: no second factor.
+    totp_secret: Mapped[str | None] = mapped_column(Sealed("operator.totp_secret"), nullable=True)
+    # The last TOTP time step accepted: a code is good once.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

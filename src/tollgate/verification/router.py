@@ -73,11 +73,14 @@ def reviewer(op: operators.OperatorIdentity) -> Actor:
     return Actor("reviewer", op.username)
 
 
-def load_customer(session: Session, customer_id: uuid.UUID) -> Customer:
+def load_customer(
+    session: Session, customer_id: uuid.UUID, op: operators.OperatorIdentity | None = None
+) -> Customer:
+    """The customer; with ``op``, only one of the operator's API clients (else 404 like a missing one)."""
     customer = session.scalars(
         select(Customer).where(Customer.id == customer_id).options(selectinload(Customer.parties))
     ).one_or_none()
-    if customer is None:
+    if customer is None or (op is not None and not op.sees(customer.client_pk)):
         raise NotFound()
     return customer
 
@@ -148,7 +151,10 @@ async def review_queue(
     def work(session: Session, op: operators.OperatorIdentity) -> JSONResponse:
         rows = session.scalars(
             select(Customer)
-            .where(Customer.status == status)
+            .where(
+                Customer.status == status,
+                *([Customer.client_pk.in_(list(op.client_pks))] if op.client_pks is not None else []),
+            )
             .order_by(Customer.last_status_updated_at)
             .limit(limit)
         ).all()
@@ -164,7 +170,7 @@ async def review_customer(
     customer_id: uuid.UUID, request: Request, token: BearerDep, runtime: RuntimeDep
 ) -> JSONResponse:
     def work(session: Session, op: operators.OperatorIdentity) -> JSONResponse:
-        return JSONBody({"data": review_view(session, runtime, load_customer(session, customer_id))})
+        return JSONBody({"data": review_view(session, runtime, load_customer(session, customer_id, op))})
 
     result: JSONResponse = await as_operator(request, runtime, token, work)
     return result
@@ -174,7 +180,7 @@ async def decide(request: Request, runtime: Runtime, token: str, command: comman
     """Apply one reviewer decision through ``commands.handle`` and answer with the review view."""
 
     def work(session: Session, op: operators.OperatorIdentity) -> JSONResponse:
-        customer = load_customer(session, command.customer_id)
+        customer = load_customer(session, command.customer_id, op)
         uow = runtime.work(session, reviewer(op), customer.client_pk)
         changed = commands.handle(uow, command)
         return JSONBody({"data": review_view(session, runtime, changed)})
