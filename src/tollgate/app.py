@@ -15,6 +15,7 @@ from tollgate import __version__, errors
 from tollgate.auth.router import router as auth_router
 from tollgate.catalogue.router import router as catalogue_router
 from tollgate.config import Settings, get_settings
+from tollgate.console.api import router as console_api_router
 from tollgate.customers.router import router as customers_router
 from tollgate.documents.answer_router import router as rfi_answer_router
 from tollgate.documents.router import router as documents_router
@@ -23,6 +24,7 @@ from tollgate.runtime import Runtime, build_runtime
 from tollgate.sandbox.router import router as sandbox_router
 from tollgate.verification.router import router as operator_router
 from tollgate.web.console.auth import router as console_auth_router
+from tollgate.web.console.case import router as console_case_router
 from tollgate.web.console.operators import router as console_operators_router
 from tollgate.web.console.queue import router as console_queue_router
 from tollgate.web.console.static import router as static_router
@@ -96,11 +98,13 @@ def create_app(
     app.include_router(rfi_answer_router)
     app.include_router(catalogue_router)
     app.include_router(operator_router)
+    app.include_router(console_api_router)
     app.include_router(webhooks_router)
     app.include_router(web_router)
     app.include_router(static_router)
     app.include_router(console_auth_router)
     app.include_router(console_queue_router)
+    app.include_router(console_case_router)
     app.include_router(console_operators_router)
     app.include_router(sandbox_router)
     return app

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import uuid
@@ -13,6 +14,7 @@ import typer
 from pydantic import ValidationError
 
 from tollgate.config import get_settings
+from tollgate.console import decisions
 from tollgate.db import unit_of_work
 from tollgate.errors import TollgateError, ValidationFailed
 from tollgate.runtime import build_runtime
@@ -40,13 +42,21 @@ def _decide(operator: str, make: Callable[[], commands.Command]) -> None:
     runtime = build_runtime(get_settings())
     try:
         with unit_of_work(runtime.write_sessions) as session:
-            if ops.get_by_username(session, operator) is None:
-                typer.echo(f"no operator named {operator!r}", err=True)
+            account = ops.get_by_username(session, operator)
+            if account is None or account.disabled_at is not None:
+                typer.echo(f"no active operator named {operator!r}", err=True)
                 raise typer.Exit(1)
-            customer = load_customer(session, command.customer_id)
+            me = ops.identity(account)
+            customer = load_customer(session, command.customer_id, me)
             uow = runtime.work(session, Actor("reviewer", operator), customer.client_pk)
-            changed = commands.handle(uow, command)
-            view = review_view(session, runtime, changed)
+            if runtime.settings.four_eyes and command.expected_version is None:
+                # A proposal records the version it was made on: the one this command was given.
+                command = dataclasses.replace(command, expected_version=customer.version)
+            outcome = decisions.decide(uow, me, command, four_eyes=runtime.settings.four_eyes)
+            if outcome.proposal is not None:
+                typer.echo(json.dumps(decisions.proposal_view(outcome.proposal), indent=2))
+                return
+            view = review_view(session, runtime, outcome.customer)
     except ValidationFailed as exc:
         details = "; ".join(f"{path}: {msg}" for path, msg in exc.errors)
         typer.echo(f"refused: {exc.message}: {details}", err=True)
@@ -171,3 +181,24 @@ def party_reject(
         return parsed.party_command(uuid.UUID(customer_id), uuid.UUID(party_id))
 
     _decide(operator, make)
+
+
+@review_app.command("confirm")
+def confirm(customer_id: str, proposal_id: str, operator: OperatorOpt) -> None:
+    """Confirm a four-eyes proposal (a senior other than the proposer)."""
+    runtime = build_runtime(get_settings())
+    try:
+        with unit_of_work(runtime.write_sessions) as session:
+            account = ops.get_by_username(session, operator)
+            if account is None or account.disabled_at is not None:
+                typer.echo(f"no active operator named {operator!r}", err=True)
+                raise typer.Exit(1)
+            me = ops.identity(account)
+            customer = load_customer(session, uuid.UUID(customer_id), me)
+            uow = runtime.work(session, Actor("reviewer", operator), customer.client_pk)
+            changed = decisions.confirm(uow, me, customer.id, uuid.UUID(proposal_id))
+            view = review_view(session, runtime, changed)
+    except TollgateError as exc:
+        typer.echo(f"refused: {exc.message}", err=True)
+        raise typer.Exit(1) from exc
+    typer.echo(json.dumps(view["customer"], indent=2))

@@ -94,8 +94,14 @@ def review_view(session: Session, runtime: Runtime, customer: Customer) -> dict[
     trail = session.scalars(
         select(AuditEntry).where(AuditEntry.customer_id == customer.id).order_by(AuditEntry.created_at)
     ).all()
+    from tollgate.console import assignment, decisions
+
     return {
         "version": customer.version,
+        "assignee": assignment.holder_name(session, customer.id),
+        "pending_decisions": [
+            decisions.proposal_view(p) for p in decisions.pending_for(session, customer.id)
+        ],
         "customer": present.detail(
             customer, base, rfi.render_all(r for r in history if r.status == rfi.OPEN)
         ),
@@ -180,10 +186,15 @@ async def decide(request: Request, runtime: Runtime, token: str, command: comman
     """Apply one reviewer decision through ``commands.handle`` and answer with the review view."""
 
     def work(session: Session, op: operators.OperatorIdentity) -> JSONResponse:
+        from tollgate.console import decisions
+
         customer = load_customer(session, command.customer_id, op)
         uow = runtime.work(session, reviewer(op), customer.client_pk)
-        changed = commands.handle(uow, command)
-        return JSONBody({"data": review_view(session, runtime, changed)})
+        outcome = decisions.decide(uow, op, command, four_eyes=runtime.settings.four_eyes)
+        if outcome.proposal is not None:
+            # Four-eyes: nothing changed yet; a senior other than the proposer confirms it.
+            return JSONBody({"data": decisions.proposal_view(outcome.proposal)}, status_code=202)
+        return JSONBody({"data": review_view(session, runtime, outcome.customer)})
 
     result: JSONResponse = await as_operator(request, runtime, token, work)
     return result

@@ -113,8 +113,17 @@ def refused_form(signed: sessions.SignedIn) -> HTMLResponse:
     )
 
 
+def error_text(exc: TollgateError) -> str:
+    """The refusal in words, with each field's reason when the input was invalid."""
+    from tollgate.errors import ValidationFailed
+
+    if isinstance(exc, ValidationFailed) and exc.errors:
+        return exc.message + ": " + "; ".join(f"{path}: {msg}" for path, msg in exc.errors)
+    return exc.message
+
+
 def error_page(signed: sessions.SignedIn | None, exc: TollgateError) -> HTMLResponse:
-    return html("message.html", exc.status_code, me=signed, title="Refused", message=exc.message)
+    return html("message.html", exc.status_code, me=signed, title="Refused", message=error_text(exc))
 
 
 Work = Callable[[Session, sessions.SignedIn], Response]
