@@ -109,7 +109,7 @@ def test_an_admin_adds_a_reviewer_who_finds_a_case_in_the_queue(
     page.get_by_role("button", name="Apply").click()
     expect(rows).to_have_count(1)
     expect(rows.first).to_have_attribute("data-customer-id", waiting)
-    expect(page.locator("#searched")).to_contain_text("tax id, document number or name")
+    expect(page.locator("#searched")).to_contain_text("tax id or document number")
     page.get_by_label("Type").select_option("BUSINESS")
     page.get_by_label("Search").fill("")
     page.get_by_role("button", name="Apply").click()

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from tollgate.auth.models import ApiClient
@@ -118,6 +118,9 @@ def _search(session: Session, keyring: Keyring, op: OperatorIdentity, q: str) ->
     ids: list[uuid.UUID] = []
     for kind in search.KINDS:
         ids.extend(search.find_customers(session, keyring, kind, q, clients))
+    if any(ch.isdigit() for ch in q):
+        # Names have no digits: a document number or tax id is found through its blind index alone.
+        return "tax id or document number", Customer.id.in_(ids)
     name_terms = []
     for word in q.split()[:4]:
         pattern = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
@@ -162,12 +165,8 @@ def load(
     cursor = decode_cursor(f.after) if f.after else None
     if cursor is not None:
         at, cid = cursor
-        conditions.append(
-            or_(
-                Customer.last_status_updated_at > at,
-                and_(Customer.last_status_updated_at == at, Customer.id > cid),
-            )
-        )
+        # A row-value comparison: both databases read it as a range of the (status, time, id) index.
+        conditions.append(tuple_(Customer.last_status_updated_at, Customer.id) > tuple_(at, cid))
 
     found: list[Customer] = []
     for status in f.statuses():

@@ -4,7 +4,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, Uuid
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint, Uuid, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from tollgate.db import Base, JSONType, UTCDateTime
@@ -29,6 +29,8 @@ class Customer(Base):
         UniqueConstraint("client_pk", "type", "seq"),
         # The reviewer console's queue: one status, longest waiting first, keyset pages.
         Index("ix_customer_status_waiting", "status", "last_status_updated_at", "id"),
+        # The console's search by email, in any case.
+        Index("ix_customer_email_lower", func.lower(text("email"))),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)

@@ -82,9 +82,12 @@ def upgrade() -> None:
 
     # The queue: cases of one status, longest waiting first, page after page (keyset on the time and id).
     op.create_index("ix_customer_status_waiting", "customer", ["status", "last_status_updated_at", "id"])
+    # The console's search by email, in any case.
+    op.create_index("ix_customer_email_lower", "customer", [sa.text("lower(email)")])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_customer_email_lower", table_name="customer")
     op.drop_index("ix_customer_status_waiting", table_name="customer")
     op.drop_table("proposed_decision")
     op.drop_table("case_note")
