@@ -169,8 +169,11 @@ def load(
         conditions.append(tuple_(Customer.last_status_updated_at, Customer.id) > tuple_(at, cid))
 
     found: list[Customer] = []
-    for status in f.statuses():
-        stmt = _tenant(select(Customer).where(Customer.status == status, *conditions), op)  # type: ignore[arg-type]
+    # A search reads its matches through their own index (id, email, blind index) or scans (names): one
+    # query for every status then, not one per status.
+    groups = [f.statuses()] if searched is not None else [(s,) for s in f.statuses()]
+    for statuses in groups:
+        stmt = _tenant(select(Customer).where(Customer.status.in_(statuses), *conditions), op)  # type: ignore[arg-type]
         stmt = stmt.order_by(Customer.last_status_updated_at, Customer.id).limit(f.limit + 1)
         found.extend(session.scalars(stmt))
     found.sort(key=lambda c: (c.last_status_updated_at, c.id))
