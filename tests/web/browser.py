@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import uvicorn
-
-from tollgate.app import create_app
-from tollgate.config import Settings
+from tests.live import live_server as shared_live_server
 from tollgate.kit.clock import Clock
-from tollgate.runtime import Runtime, build_runtime
+from tollgate.runtime import Runtime
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -37,27 +31,10 @@ SCREENSHOT_DIR = os.environ.get("TOLLGATE_SCREENSHOT_DIR")
 
 @contextmanager
 def live_server(runtime: Runtime, clock: Clock, **overrides: Any) -> Iterator[tuple[str, Runtime]]:
-    """The app on a real loopback socket, public_base_url pointing at it; the same database and engine."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings: Settings = runtime.settings.model_copy(update={"public_base_url": base, **overrides})
-    live_runtime = build_runtime(settings, clock, engine=runtime.engine)
-    app = create_app(settings, runtime=live_runtime)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "live server did not start"
-        time.sleep(0.02)
-    try:
-        yield base, live_runtime
-    finally:
-        server.should_exit = True
-        thread.join(timeout=15)
-        sock.close()
+    """The app on a real loopback socket (tests/live.py), on the suite's database and clock."""
+    assert runtime.clock is clock
+    with shared_live_server(runtime, **overrides) as served:
+        yield served
 
 
 def axe_violations(page: Any, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:
