@@ -17,8 +17,10 @@ from tollgate.catalogue.router import router as catalogue_router
 from tollgate.config import Settings, get_settings
 from tollgate.console.api import router as console_api_router
 from tollgate.customers.router import router as customers_router
+from tollgate.customers.v1_router import router as customers_v1_router
 from tollgate.documents.answer_router import router as rfi_answer_router
 from tollgate.documents.router import router as documents_router
+from tollgate.documents.v1_router import router as documents_v1_router
 from tollgate.kit.clock import Clock
 from tollgate.runtime import Runtime, build_runtime
 from tollgate.sandbox.router import router as sandbox_router
@@ -94,7 +96,9 @@ def create_app(
     app.add_middleware(RequestIdMiddleware)
     app.include_router(auth_router)
     app.include_router(customers_router)
+    app.include_router(customers_v1_router)
     app.include_router(documents_router)
+    app.include_router(documents_v1_router)
     app.include_router(rfi_answer_router)
     app.include_router(catalogue_router)
     app.include_router(operator_router)

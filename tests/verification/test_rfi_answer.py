@@ -163,12 +163,14 @@ def test_individual_answers_the_expiring_passport_and_is_approved(api, auth_head
     assert row.answer is not None and row.answer["submitted"][key] == body[key]
     assert active_documents(runtime, cid, "identifying_documents") == [("PASSPORT", None, new["passport"])]
 
-    # the checks have not run yet: a second submission waits
+    # the checks have not run yet and the request is answered: Fin declares no 409 here, so a second
+    # submission is a field-map 400 that says why
     again = patch(api, auth_headers, cid, body)
-    assert again.status_code == 409
+    assert again.status_code == 400
     assert again.json() == {
-        "status": 409,
-        "message": "An attach request is already in progress for this customer",
+        "status": 400,
+        "message": "Validation failed",
+        "data": {"body": "The customer has no open request for information"},
     }
 
     assert drain(runtime) >= 1
@@ -264,7 +266,9 @@ def test_an_approved_customer_answers_a_later_rfi_and_stays_approved(api, auth_h
     d = detail(api, auth_headers, cid)
     assert d["customer_status"] == "APPROVED" and d["request_for_information"] == []
     assert d["last_status_updated_at"] == status_changed_at
-    assert patch(api, auth_headers, cid, body).status_code == 409  # until the checks job has run
+    assert (
+        patch(api, auth_headers, cid, body).status_code == 400
+    )  # answered: nothing open until the checks ran
 
     drain(runtime)
     d = detail(api, auth_headers, cid)
@@ -633,10 +637,11 @@ def test_a_customer_on_hold_cannot_answer(api, auth_headers, runtime, reviewer):
     new = upload(api, auth_headers, {"passport": ("p.png", samples.png_bytes(seed=12))}, cid)
     before = snapshot(runtime, cid)
     r = patch(api, auth_headers, cid, {"identifying_documents": [passport(new["passport"])]})
-    assert r.status_code == 409
+    assert r.status_code == 400
     assert r.json() == {
-        "status": 409,
-        "message": "A customer in IN_COMPLIANCE cannot answer a request for information now",
+        "status": 400,
+        "message": "Validation failed",
+        "data": {"body": "A customer in IN_COMPLIANCE cannot answer a request for information now"},
     }
     assert snapshot(runtime, cid) == before
 

@@ -17,6 +17,15 @@ def tos_url(base_url: str, customer: Customer | Row[Any]) -> str:
     return f"{base_url.rstrip('/')}/tos?customer_id={customer.id}&tos_policies_value={value}"
 
 
+# A customer created through V1 sees V1 names for the same states (DOMAIN.md 9).
+V1_STATUS = {"PROCESSING": "QUEUED", "IN_COMPLIANCE": "ON_HOLD", "ACTION_REQUIRED": "REINITIATE"}
+
+
+def wire_status(customer: Customer | Row[Any]) -> str:
+    status: str = customer.status
+    return V1_STATUS.get(status, status) if customer.api_version == 1 else status
+
+
 def list_item(customer: Customer | Row[Any], base_url: str) -> dict[str, Any]:
     item: dict[str, Any] = {"customer_id": str(customer.id), "type": customer.type}
     if customer.type == "INDIVIDUAL":
@@ -30,16 +39,18 @@ def list_item(customer: Customer | Row[Any], base_url: str) -> dict[str, Any]:
         item["email"] = customer.email
         item["phone"] = customer.phone
         item["country_of_incorporation"] = customer.country
-    item["customer_status"] = customer.status
+    item["customer_status"] = wire_status(customer)
     item["tos_policies_url"] = tos_url(base_url, customer)
     item["created_at"] = seconds_z(customer.created_at)
     item["updated_at"] = seconds_z(customer.updated_at)
     return item
 
 
-def _number(value: float | None) -> float | int | None:
+def _number(value: float | None) -> float | int:
+    # A party without ownership_info (a shareholder-only party may have none) owns 0%: Fin's
+    # ownership_percent is a number, never null.
     if value is None:
-        return None
+        return 0
     return int(value) if float(value).is_integer() else float(value)
 
 
@@ -57,7 +68,14 @@ def party(p: AssociatedParty) -> dict[str, Any]:
     }
 
 
-def detail(customer: Customer, base_url: str, rfis: list[dict[str, Any]]) -> dict[str, Any]:
+def detail(
+    customer: Customer,
+    base_url: str,
+    rfis: list[dict[str, Any]],
+    *,
+    capabilities: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The V2 detail; with ``capabilities``, the V1 detail (which embeds them)."""
     out: dict[str, Any] = {"customer_id": str(customer.id), "type": customer.type}
     if customer.type == "INDIVIDUAL":
         out["first_name"] = customer.first_name
@@ -71,13 +89,15 @@ def detail(customer: Customer, base_url: str, rfis: list[dict[str, Any]]) -> dic
         out["phone"] = customer.phone
         out["country_of_incorporation"] = customer.country
     out["verification_type"] = customer.verification_type
-    out["customer_status"] = customer.status
+    out["customer_status"] = wire_status(customer)
     out["tos_policies_url"] = tos_url(base_url, customer)
     if customer.type == "BUSINESS":
         out["associated_parties"] = [party(p) for p in customer.parties]
     out["created_at"] = seconds_z(customer.created_at)
     out["updated_at"] = seconds_z(customer.updated_at)
     out["last_status_updated_at"] = fractional_z(customer.last_status_updated_at)
+    if capabilities is not None:
+        out["capabilities"] = capabilities
     out["rejection_reason"] = customer.rejection_reason
     out["request_for_information"] = rfis
     return out

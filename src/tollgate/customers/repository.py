@@ -56,6 +56,7 @@ LIST_COLUMNS = (
     Customer.phone,
     Customer.country,
     Customer.status,
+    Customer.api_version,
     Customer.tos_policies_value,
     Customer.created_at,
     Customer.updated_at,

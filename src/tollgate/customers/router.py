@@ -9,10 +9,11 @@ from sqlalchemy.orm import Session
 
 from tollgate.auth.deps import Principal
 from tollgate.auth.service import Caller
-from tollgate.customers import present, service
+from tollgate.customers import capabilities, present, service
 from tollgate.customers.business_schemas import BusinessCustomerCreate
 from tollgate.customers.enums import CustomerType
 from tollgate.customers.schemas import (
+    CapabilitiesRead,
     CreatedIds,
     CustomerDetailRead,
     CustomerListRead,
@@ -125,3 +126,16 @@ def get_customer(
     customer = service.get_customer(session, caller, customer_id)
     entries = rfi.render_all(rfi.open_rfis(session, customer.id))
     return JSONBody({"data": present.detail(customer, runtime.settings.public_base_url, entries)})
+
+
+@router.get(
+    "/v2/customers/{customer_id}/capabilities",
+    response_model=CapabilitiesRead,
+    responses=responses(AUTH_401, NOT_FOUND_404, VALIDATION_422),
+)
+@speaks(Dialect.STANDARD)
+@one_thread
+def get_capabilities(customer_id: uuid.UUID, caller: Principal, session: SessionDep) -> JSONResponse:
+    """On-ramp rails and off-ramp corridors, each on once the customer is APPROVED."""
+    customer = service.get_customer(session, caller, customer_id)
+    return JSONBody({"data": capabilities.v2(customer.status)})

@@ -228,7 +228,7 @@ class PartyVerification(BaseModel):
 class PartyRead(BaseModel):
     id: str
     type: str
-    ownership_percent: float | int | None
+    ownership_percent: float | int
     email: str
     verification: PartyVerification
 
@@ -271,3 +271,62 @@ class BusinessDetail(BaseModel):
 
 class CustomerDetailRead(BaseModel):
     data: IndividualDetail | BusinessDetail
+
+
+class CapabilityReason(BaseModel):
+    for_customer: str | None
+    for_developer: str | None
+
+
+class V1Capability(BaseModel):
+    currency: str
+    status: bool
+    methods: list[str]
+    reason: CapabilityReason
+
+
+class V1Capabilities(BaseModel):
+    on_ramp: list[V1Capability]
+    off_ramp: list[V1Capability]
+
+
+class IndividualDetailV1(IndividualDetail):
+    capabilities: V1Capabilities
+
+
+class BusinessDetailV1(BusinessDetail):
+    capabilities: V1Capabilities
+
+
+class CustomerDetailV1Read(BaseModel):
+    data: IndividualDetailV1 | BusinessDetailV1
+
+
+class OnRampRail(BaseModel):
+    currency: str
+    rail: str
+    status: bool
+
+
+class RailStatus(BaseModel):
+    rail: str
+    status: bool
+
+
+class CurrencyRails(BaseModel):
+    currency: str
+    rails: list[RailStatus]
+
+
+class OffRampCorridor(BaseModel):
+    corridor: str
+    currency_wise_rail: list[CurrencyRails]
+
+
+class Capabilities(BaseModel):
+    on_ramp: list[OnRampRail]
+    off_ramp: list[OffRampCorridor]
+
+
+class CapabilitiesRead(BaseModel):
+    data: Capabilities

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 RELIANCE_MESSAGE = "RELIANCE is not available for your client"
 
 
-def _check_reliance(caller: Caller, verification_type: VerificationType) -> None:
+def check_reliance(caller: Caller, verification_type: VerificationType) -> None:
     if verification_type is VerificationType.RELIANCE and not caller.reliance_enabled:
         raise Locked(RELIANCE_MESSAGE)
 
@@ -85,7 +85,7 @@ class Created:
     customer: Customer
 
 
-def _new_customer(
+def new_customer(
     session: Session,
     caller: Caller,
     now: datetime,
@@ -97,6 +97,7 @@ def _new_customer(
     email: str,
     phone: str,
     country: str,
+    api_version: int = 2,
 ) -> Customer:
     seq = repository.next_seq(session, caller.id, kind.value)
     customer = Customer(
@@ -104,7 +105,7 @@ def _new_customer(
         client_pk=caller.id,
         type=kind.value,
         seq=seq,
-        api_version=2,
+        api_version=api_version,
         verification_type=verification_type.value,
         status=CustomerStatus.INCOMPLETE.value,
         email=email,
@@ -131,9 +132,9 @@ def create_individual(
     errors = individual_rule_errors(body, now.date())
     if errors:
         raise ValidationFailed(errors)
-    _check_reliance(caller, body.verification_type)
+    check_reliance(caller, body.verification_type)
     info = body.basic_info
-    customer = _new_customer(
+    customer = new_customer(
         session,
         caller,
         now,
@@ -162,9 +163,9 @@ def create_business(
     errors = business_rules.check(body, now.date())
     if errors:
         raise ValidationFailed(errors)
-    _check_reliance(caller, body.verification_type)
+    check_reliance(caller, body.verification_type)
     info = body.basic_info
-    customer = _new_customer(
+    customer = new_customer(
         session,
         caller,
         now,

@@ -33,7 +33,7 @@ from tollgate.documents.schemas import (
     PartyAttachment,
     SupportingItem,
 )
-from tollgate.errors import Conflict, ValidationFailed
+from tollgate.errors import ValidationFailed
 from tollgate.verification import rfi as rfis
 from tollgate.verification.models import Rfi
 from tollgate.verification.transitions import audit, transition_party
@@ -286,14 +286,16 @@ def answer_rfis(
     session = uow.session
     customer = documents.load_owned(session, caller, customer_id)
     now = uow.now()  # after the customer is locked
-    if documents.in_flight(session, customer):
-        raise Conflict()
+    # An answer sent while an earlier submission waits for its checks supersedes it (start_batch).
     open_rows = rfis.open_rfis(session, customer.id)
     if not open_rows:
         raise ValidationFailed([("body", NO_OPEN_RFI)])
     status = S(customer.status)
     if status not in (S.ACTION_REQUIRED, S.APPROVED):
-        raise Conflict(f"A customer in {status.value} cannot answer a request for information now")
+        # Fin declares no 409 here: the field-map 400 says why.
+        raise ValidationFailed(
+            [("body", f"A customer in {status.value} cannot answer a request for information now")]
+        )
     errors: Errors = []
     requested = requested_by(open_rows)
     answer = _sort(body, customer, requested, errors)

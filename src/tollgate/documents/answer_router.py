@@ -18,7 +18,6 @@ from tollgate.http_docs import (
     FIELD_MAP_400,
     NOT_FOUND_404,
     VALIDATION_422,
-    StatusMessageBody,
     responses,
 )
 from tollgate.kit.responses import JSONBody
@@ -43,7 +42,6 @@ CustomerIdPath = Annotated[
         FIELD_MAP_400,
         AUTH_401,
         NOT_FOUND_404,
-        (409, StatusMessageBody, "An earlier submission is still being processed, or the status is on hold"),
         VALIDATION_422,
     ),
 )

@@ -165,14 +165,7 @@ def attach_individual(
     return JSONBody({"data": {"customer_id": str(customer.id)}, "meta": None})
 
 
-_FIELD_MAP_RESPONSES = responses(
-    FIELD_MAP_400,
-    AUTH_401,
-    (403, StatusMessageBody, "Customer not eligible, or a file belongs to another customer"),
-    NOT_FOUND_404,
-    (409, StatusMessageBody, "Another attach for this customer is already in flight"),
-    VALIDATION_422,
-)
+_FIELD_MAP_RESPONSES = responses(FIELD_MAP_400, AUTH_401, NOT_FOUND_404, VALIDATION_422)
 
 
 @router.post("/v2/customers/{customer_id}/business/attach", responses=_FIELD_MAP_RESPONSES)

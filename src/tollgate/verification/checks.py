@@ -43,6 +43,9 @@ CATEGORY = {
     "formation_documents": "FORMATION_DOCUMENTS",
     "ownership_documents": "OWNERSHIP_DOCUMENTS",
     "supporting_documents": "SUPPORTING_DOCUMENTS",
+    "company_details": "COMPANY_DETAILS",
+    "ownership_structure": "OWNERSHIP_STRUCTURE",
+    "legal_presence": "LEGAL_PRESENCE",
 }
 CUSTOMER_SECTION_ORDER = {
     "identifying_documents": 0,
@@ -50,7 +53,10 @@ CUSTOMER_SECTION_ORDER = {
     "formation_documents": 2,
     "supporting_documents": 3,
     "ownership_documents": 4,
-    "tos_policies_value": 5,
+    "company_details": 5,
+    "ownership_structure": 6,
+    "legal_presence": 7,
+    "tos_policies_value": 8,
 }
 PARTY_SECTION_ORDER = {"identifying_documents": 0, "address_documents": 1, "supporting_documents": 2}
 EXPIRY_MONTHS = 2
@@ -207,7 +213,9 @@ def evaluate(session: Session, runtime: Runtime, customer: Customer, submitted: 
         present[(att.party_id, att.section)].add(att.doc_type)
     if customer.type == CustomerType.BUSINESS.value:
         info = customer.payload.get("basic_info", {})
-        required = business_requirements(str(info.get("entity_type", "")), customer.country)
+        required = business_requirements(
+            str(info.get("entity_type", "")), customer.country, customer.api_version
+        )
         for section, types in required.items():
             for doc_type in types:
                 if doc_type not in present[(None, section)]:

@@ -29,7 +29,17 @@ _BY_ENTITY = {"LIMITED_LIABILITY_COMPANY": _LLC_LIKE, "CORPORATION": _LLC_LIKE}
 _NON_US_EXTRA = {"formation_documents": ("EVIDENCE_OF_DIRECTORS_AND_CONTROLLERS",)}
 
 
-def business_requirements(entity_type: str, country: str) -> dict[str, tuple[str, ...]]:
+# A business created through V1 attaches Fin's V1 sections, one type each (DOMAIN.md 7.2).
+V1_BUSINESS: dict[str, tuple[str, ...]] = {
+    "company_details": ("CERT_OF_INCORPORATION",),
+    "ownership_structure": ("SHAREHOLDER_REGISTRY",),
+    "legal_presence": ("PROOF_OF_ADDRESS",),
+}
+
+
+def business_requirements(entity_type: str, country: str, api_version: int = 2) -> dict[str, tuple[str, ...]]:
+    if api_version == 1:
+        return dict(V1_BUSINESS)
     table = {k: tuple(v) for k, v in _BY_ENTITY.get(entity_type, _BASELINE).items()}
     if country != "USA":
         for section, extra in _NON_US_EXTRA.items():

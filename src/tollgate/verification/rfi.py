@@ -28,7 +28,16 @@ CUSTOMER_SECTIONS = {
         }
     ),
     "BUSINESS": frozenset(
-        {"formation_documents", "ownership_documents", "supporting_documents", "tos_policies_value"}
+        {
+            "formation_documents",
+            "ownership_documents",
+            "supporting_documents",
+            # a business created through V1
+            "company_details",
+            "ownership_structure",
+            "legal_presence",
+            "tos_policies_value",
+        }
     ),
 }
 PARTY_SECTIONS = frozenset({"identifying_documents", "tax_info", "address_documents", "supporting_documents"})

@@ -36,6 +36,7 @@ from tollgate.documents.service.rules import (
     check_files,
     check_individual_address,
     check_individual_identity,
+    check_not_foreign,
     check_party_documents,
     check_tos,
     check_unique,
@@ -55,17 +56,28 @@ def load_owned(session: Session, caller: Caller, customer_id: uuid.UUID) -> Cust
     return customer
 
 
-def _guard(
-    session: Session, customer: Customer, kind: CustomerType, allowed: set[S], *, while_checking: bool = False
-) -> None:
-    """``while_checking``: accepted while an earlier batch waits for its checks (they then judge both)."""
-    busy = in_flight(session, customer)
-    if busy and not while_checking:
+def _guard(session: Session, customer: Customer, kind: CustomerType, allowed: set[S]) -> None:
+    """The V2 individual attach: Fin declares 409 for an attach in flight and 403 for a customer that is
+    not eligible (wrong type, created through V1, or a status that takes no documents)."""
+    if in_flight(session, customer):
         raise Conflict()
-    if busy:
-        allowed = allowed | {S.PROCESSING}
     if customer.type != kind.value or customer.api_version != 2 or S(customer.status) not in allowed:
         raise Forbidden(NOT_ELIGIBLE)
+
+
+def _eligible(customer: Customer, allowed: set[S], errors: list[tuple[str, str]]) -> None:
+    """The V2 business and party attaches declare neither 403 nor 409: what stops them is a field error
+    (400). An attach sent while an earlier one waits for its checks is accepted and supersedes it; the
+    checks then judge the documents of both (``batches.start_batch``)."""
+    if customer.type != CustomerType.BUSINESS.value:
+        errors.append(("customer_id", "Customer is not a business customer"))
+    elif customer.api_version != 2:
+        errors.append(("customer_id", "Customer was created through V1; attach its documents through V1"))
+    elif S(customer.status) not in allowed | {S.PROCESSING}:
+        errors.append(("customer_id", NOT_ELIGIBLE))
+
+
+_BUSINESS_ATTACHABLE = {S.INCOMPLETE, S.ACTION_REQUIRED, S.ASSOCIATED_PARTIES_REMAINING}
 
 
 def attach_individual(
@@ -137,14 +149,8 @@ def attach_business(
     session = uow.session
     customer = load_owned(session, caller, customer_id)
     now = uow.now()  # after the customer is locked
-    _guard(
-        session,
-        customer,
-        CustomerType.BUSINESS,
-        {S.INCOMPLETE, S.ACTION_REQUIRED, S.ASSOCIATED_PARTIES_REMAINING},
-        while_checking=True,
-    )
     errors: list[tuple[str, str]] = []
+    _eligible(customer, _BUSINESS_ATTACHABLE, errors)
     refs: list[tuple[str, str]] = []
     sections: dict[str, Sequence[FormationItem | OwnershipItem | SupportingItem]] = {
         "formation_documents": body.formation_documents,
@@ -160,6 +166,7 @@ def attach_business(
     check_unique(refs, errors)
     check_tos(customer, body.tos_policies_value, errors)
     rows = check_files(session, caller, customer, refs, errors)
+    check_not_foreign(customer, rows, refs, errors)
     if errors:
         raise ValidationFailed(errors)
     bind_files(customer, rows)
@@ -178,14 +185,8 @@ def attach_parties(uow: UnitOfWork, caller: Caller, customer_id: uuid.UUID, body
     session = uow.session
     customer = load_owned(session, caller, customer_id)
     now = uow.now()  # after the customer is locked
-    _guard(
-        session,
-        customer,
-        CustomerType.BUSINESS,
-        {S.INCOMPLETE, S.ACTION_REQUIRED, S.ASSOCIATED_PARTIES_REMAINING},
-        while_checking=True,
-    )
     errors: list[tuple[str, str]] = []
+    _eligible(customer, _BUSINESS_ATTACHABLE, errors)
     refs: list[tuple[str, str]] = []
     parties = {p.id: p for p in customer.parties}
     today = now.date()
@@ -200,6 +201,7 @@ def attach_parties(uow: UnitOfWork, caller: Caller, customer_id: uuid.UUID, body
         refs.extend(check_party_documents(base, att, party, today, errors))
     check_unique(refs, errors)
     rows = check_files(session, caller, customer, refs, errors)
+    check_not_foreign(customer, rows, refs, errors)
     if errors:
         raise ValidationFailed(errors)
     bind_files(customer, rows)

@@ -195,19 +195,25 @@ def add_individual_identity(
         )
 
 
-def add_individual_address(
-    session: Session, customer: Customer, batch: AttachBatch, now: datetime, doc: IndividualAddressDocument
-) -> None:
-    """An individual has exactly one address document: the new one replaces the old, whatever its type."""
+def replace_section(session: Session, customer: Customer, party_id: uuid.UUID | None, section: str) -> None:
+    """Retire every active document of one section of the customer (or of one party)."""
     session.execute(
         update(Attachment)
         .where(
             Attachment.customer_id == customer.id,
-            Attachment.section == "address_documents",
-            Attachment.party_id.is_(None),
+            Attachment.section == section,
+            Attachment.party_id.is_(None) if party_id is None else Attachment.party_id == party_id,
+            Attachment.active.is_(True),
         )
         .values(active=False)
     )
+
+
+def add_individual_address(
+    session: Session, customer: Customer, batch: AttachBatch, now: datetime, doc: IndividualAddressDocument
+) -> None:
+    """An individual has exactly one address document: the new one replaces the old, whatever its type."""
+    replace_section(session, customer, None, "address_documents")
     add_attachment(
         session,
         customer,

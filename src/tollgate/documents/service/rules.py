@@ -45,6 +45,20 @@ def check_files(
     return rows
 
 
+def check_not_foreign(
+    customer: Customer,
+    rows: dict[str, StoredFile],
+    refs: list[tuple[str, str]],
+    errors: list[tuple[str, str]],
+) -> None:
+    """For attaches whose contract has no 403: a file already bound to another customer is a field
+    error (the V2 individual attach answers 403, as Fin declares, in ``batches.bind_files``)."""
+    for path, uri in refs:
+        row = rows.get(uri)
+        if row is not None and row.customer_id is not None and row.customer_id != customer.id:
+            errors.append((path, "The file belongs to another customer"))
+
+
 def check_tos(customer: Customer, value: str, errors: list[tuple[str, str]]) -> None:
     if value != customer.tos_policies_value:
         errors.append(("tos_policies_value", "Does not match the customer's tos_policies_url"))
