@@ -22,8 +22,16 @@ from tests.factories import business_body, individual_body
 from tests.journeys import individual_attach_body, tos_value, upload
 from tollgate.models import Base
 
-# Path parameters that are not a tenant's object: the same value for both requests.
-SHARED = {"country_code": "USA"}
+# Path parameters that are not a tenant's object: the same value for both requests. Operators and static
+# files are no tenant's (the console's routes answer an API token as they answer nobody).
+SHARED = {
+    "country_code": "USA",
+    "what": "confirm",
+    "action": "disable",
+    "operator_id": str(uuid.uuid4()),
+    "folder": "vendor",
+    "name": "htmx.min.js",
+}
 # Request bodies that pass validation, so that the ownership check is what answers (default: {}).
 PARTY_PLACEHOLDER = "{party_id}"
 
@@ -57,7 +65,11 @@ def world(api, make_client, login, runtime) -> dict[str, Any]:
     r = api.post("/v2/customers/business", json=business_body(), headers=b)
     bid = r.json()["customer_id"]
     party = api.get(f"/v2/customers/{bid}", headers=b).json()["data"]["associated_parties"][0]["id"]
-    upload(api, b, {"passport": ("p.png", samples.png_bytes())}, cid)
+    b_uri = upload(api, b, {"passport": ("p.png", samples.png_bytes())}, cid)["passport"]
+    with runtime.engine.connect() as conn:
+        b_file = conn.execute(
+            text("SELECT id FROM stored_file WHERE uri = :uri"), {"uri": b_uri}
+        ).scalar_one()
     r = api.post("/v2/webhook-endpoints", json={"url": "http://127.0.0.1:9/hooks"}, headers=b)
     endpoint = r.json()["data"]["id"]
     event = api.get("/v2/events", headers=b).json()["data"]["events"][0]["event"]["id"]
@@ -95,7 +107,15 @@ def world(api, make_client, login, runtime) -> dict[str, Any]:
         "request_information": {"rfis": [rfi]},
         "request_party_information": {"rfis": [rfi]},
     }
-    ids = {"customer_id": cid, "party_id": party, "endpoint_id": endpoint, "event_id": event}
+    # B's four-eyes proposals do not exist yet: any id stands for one (no route shows it to a client).
+    ids = {
+        "customer_id": cid,
+        "party_id": party,
+        "endpoint_id": endpoint,
+        "event_id": event,
+        "file_id": str(uuid.UUID(str(b_file))),
+        "proposal_id": str(uuid.uuid4()),
+    }
     return {"a": a, "b": b, "ids": ids, "business": bid, "bodies": bodies}
 
 
