@@ -2,16 +2,26 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two installs: the server alone for `make run`, the server with its test, lint and bench tools for the
+# rest. Each has its stamp, so `make test` after `make run` still installs the tools.
+RUN_STAMP := $(VENV)/.installed-run
 STAMP := $(VENV)/.installed
-export TOLLGATE_DATABASE_URL ?= sqlite:///./var/tollgate.db
+# The data home of `make run` (database, uploaded files, keys, demo credentials): ./var here.
+export TOLLGATE_HOME ?= $(CURDIR)/var
 
 .PHONY: run serve test test-sqlite test-postgres lint bench clean system-deps bench-deps
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(RUN_STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
 
 # Debian's chromium for browser tests (Playwright's own browser download cannot work offline).
 system-deps:
@@ -25,7 +35,7 @@ bench-deps:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(BIN)/tollgate bootstrap
 	$(BIN)/tollgate serve
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
@@ -27,6 +29,15 @@ BASE_URL = "http://tollgate.test"
 # Fixed data keys for the test database (a PostgreSQL test database outlives one run).
 TEST_KEYRING = Keyring(keys={"test1": b"\x01" * 32}, primary="test1", index_key=b"\x02" * 32)
 TEST_KEYS = json.dumps(TEST_KEYRING.to_document())
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Commands the tests run would otherwise keep what they write (a key file, demo credentials) in the
+    # user's data home: give the run a home of its own, removed at the end.
+    if "TOLLGATE_HOME" not in os.environ:
+        home = tempfile.mkdtemp(prefix="tollgate-home-")
+        os.environ["TOLLGATE_HOME"] = home
+        config.add_cleanup(lambda: shutil.rmtree(home, ignore_errors=True))
 
 
 @pytest.fixture(scope="session")

@@ -10,6 +10,13 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
+def default_home() -> Path:
+    """The platform's per-user data folder (``~/.local/share/tollgate`` on Linux)."""
+    from platformdirs import user_data_path
+
+    return user_data_path("tollgate", appauthor=False)
+
+
 class Mode(StrEnum):
     SANDBOX = "sandbox"
     LIVE = "live"
@@ -18,7 +25,11 @@ class Mode(StrEnum):
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="TOLLGATE_", extra="ignore")
 
-    database_url: str = "sqlite:///./var/tollgate.db"
+    # The data home: the default database, file store, key file and bootstrap credentials live here, so
+    # a command finds the same server whatever the current folder (`make run` sets ./var).
+    home: Path = Field(default_factory=default_home)
+    # Empty: the SQLite file ``tollgate.db`` in the data home.
+    database_url: str = ""
     public_base_url: str = "http://127.0.0.1:8000"
     mode: Mode = Mode.SANDBOX
     host: str = "127.0.0.1"
@@ -39,7 +50,8 @@ class Settings(BaseSettings):
     jwt_audience: str = "tollgate-api"
 
     # Uploaded files: a local directory unless an S3 bucket is configured.
-    storage_dir: str = "var/files"
+    # Empty: ``files`` in the data home.
+    storage_dir: str = ""
     s3_bucket: str | None = None
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
@@ -110,6 +122,15 @@ class Settings(BaseSettings):
     console_sla_hours: float = Field(default=24.0, gt=0)
 
     @model_validator(mode="after")
+    def _paths_in_the_home(self) -> Settings:
+        self.home = self.home.expanduser()
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.home / 'tollgate.db'}"
+        if not self.storage_dir:
+            self.storage_dir = str(self.home / "files")
+        return self
+
+    @model_validator(mode="after")
     def _attempts_end_within_their_leases(self) -> Settings:
         if self.webhook_timeout_seconds >= self.job_lease_seconds:
             raise ValueError(
@@ -133,10 +154,6 @@ class Settings(BaseSettings):
     @property
     def four_eyes(self) -> bool:
         return self.console_four_eyes if self.console_four_eyes is not None else not self.sandbox
-
-    @property
-    def var_dir(self) -> Path:
-        return Path("var")
 
 
 @lru_cache(maxsize=1)

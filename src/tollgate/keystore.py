@@ -1,8 +1,9 @@
 """Where the server's keys come from: the environment or a key file, never the database alone.
 
 - Data keys (the keyring that seals personal data, docs/security.md): ``TOLLGATE_KEYS`` (a JSON keyring
-  document) or the key file ``TOLLGATE_KEY_FILE`` (default ``var/keys.json``). Sandbox mode writes a new
-  key file on first start when there is none; live mode refuses to start without one.
+  document) or the key file ``TOLLGATE_KEY_FILE`` (default ``keys.json`` in the data home,
+  ``TOLLGATE_HOME``). Sandbox mode writes a new key file on first start when there is none; live mode
+  refuses to start without one.
 - The JWT signing key and the client-secret pepper: ``TOLLGATE_SIGNING_KEY`` / ``TOLLGATE_SECRET_PEPPER``
   or the key file's ``signing_key`` / ``secret_pepper``. Live mode refuses to start without them; sandbox
   mode generates them once and keeps them in the database sealed with the data keys, so a dump of the
@@ -33,12 +34,12 @@ class KeySource:
 
 
 def key_file_path(settings: Settings) -> Path:
-    return Path(settings.key_file) if settings.key_file else settings.var_dir / "keys.json"
+    return Path(settings.key_file) if settings.key_file else settings.home / "keys.json"
 
 
 _HOW = (
-    "run `tollgate keys init` to write a key file (TOLLGATE_KEY_FILE, default var/keys.json), or set "
-    "TOLLGATE_KEYS, TOLLGATE_SIGNING_KEY and TOLLGATE_SECRET_PEPPER; docs/security.md explains each"
+    "run `tollgate keys init` to write a key file (TOLLGATE_KEY_FILE, default keys.json in TOLLGATE_HOME), "
+    "or set TOLLGATE_KEYS, TOLLGATE_SIGNING_KEY and TOLLGATE_SECRET_PEPPER; docs/security.md explains each"
 )
 
 

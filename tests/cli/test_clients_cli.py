@@ -21,6 +21,7 @@ def cli(settings, tmp_path):
         "TOLLGATE_KEYS": settings.keys,
         "TOLLGATE_PUBLIC_BASE_URL": settings.public_base_url,
         "TOLLGATE_STORAGE_DIR": str(tmp_path / "files"),
+        "TOLLGATE_HOME": str(tmp_path / "var"),
     }
 
     def run(*args: str, input: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:

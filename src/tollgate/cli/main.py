@@ -162,16 +162,22 @@ def clients_set_reliance(
 @app.command()
 def bootstrap(
     name: Annotated[str, typer.Option(help="Name of the development client")] = "demo",
-    credentials_file: Annotated[Path, typer.Option(help="Where its credentials are kept")] = Path(
-        "var/demo-client.json"
-    ),
-    admin_file: Annotated[Path, typer.Option(help="Where the console's first admin is kept")] = Path(
-        "var/console-admin.json"
-    ),
+    credentials_file: Annotated[
+        Path | None,
+        typer.Option(help="Where its credentials are kept  [default: demo-client.json in TOLLGATE_HOME]"),
+    ] = None,
+    admin_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where the console's first admin is kept  [default: console-admin.json in TOLLGATE_HOME]"
+        ),
+    ] = None,
 ) -> None:
     """Migrate, create the development client and the console's first admin if there are none; print
     their credentials and the console's URL."""
     settings = get_settings()
+    credentials_file = credentials_file or settings.home / "demo-client.json"
+    admin_file = admin_file or settings.home / "console-admin.json"
     _ensure_sqlite_dir(settings.database_url)
     migrate_database(settings.database_url)
     runtime = _runtime()
@@ -569,5 +575,18 @@ def listen(
         forward_events(runtime, pk, forward_to, secret, report, event_types=types, max_events=max_events)
 
 
+@app.command()
+def version() -> None:
+    """Print Tollgate's version."""
+    from importlib.metadata import version as installed
+
+    typer.echo(f"tollgate {installed('tollgate')}")
+
+
+def main() -> None:
+    """The `tollgate` command (also `python -m tollgate`)."""
+    app(prog_name="tollgate")
+
+
 if __name__ == "__main__":
-    app()
+    main()

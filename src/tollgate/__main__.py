@@ -1,0 +1,5 @@
+"""`python -m tollgate` runs the `tollgate` command."""
+
+from tollgate.cli.main import main
+
+main()
