@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import re
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import anyio.to_thread
 from fastapi import FastAPI
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from tollgate import __version__, errors
 from tollgate.auth.router import router as auth_router
@@ -21,6 +19,7 @@ from tollgate.customers.v1_router import router as customers_v1_router
 from tollgate.documents.answer_router import router as rfi_answer_router
 from tollgate.documents.router import router as documents_router
 from tollgate.documents.v1_router import router as documents_v1_router
+from tollgate.guard import RequestGuard
 from tollgate.kit.clock import Clock
 from tollgate.runtime import Runtime, build_runtime
 from tollgate.sandbox.router import router as sandbox_router
@@ -33,41 +32,15 @@ from tollgate.web.console.static import router as static_router
 from tollgate.web.router import router as web_router
 from tollgate.webhooks.router import router as webhooks_router
 
-_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-_HEADER = b"x-request-id"
 
+class _App(FastAPI):
+    """FastAPI whose outermost layer is the request guard (guard.py), outside Starlette's error
+    middleware, so that even a 500 carries ``X-Request-Id``."""
 
-class RequestIdMiddleware:
-    """Every response carries ``X-Request-Id``: the caller's own when it is short and plain (so it cannot
-    smuggle anything into logs), otherwise a new UUID.
+    guard_settings: Settings
 
-    A plain ASGI middleware rather than ``@app.middleware("http")``: Starlette's ``BaseHTTPMiddleware`` runs
-    the rest of the application in another task and streams the response through memory channels, which
-    measured as a tenfold p99 under load (docs/benchmarks.md).
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = ""
-        for name, value in scope["headers"]:
-            if name == _HEADER:
-                given = value.decode("latin-1")
-                break
-        rid = (given if _REQUEST_ID.fullmatch(given) else str(uuid.uuid4())).encode("ascii")
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = [(k, v) for k, v in message.get("headers", ()) if k.lower() != _HEADER]
-                headers.append((_HEADER, rid))
-                message = {**message, "headers": headers}
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
+    def build_middleware_stack(self) -> ASGIApp:
+        return RequestGuard(super().build_middleware_stack(), lambda: self.router.routes, self.guard_settings)
 
 
 def create_app(
@@ -81,7 +54,7 @@ def create_app(
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.request_threads
         yield
 
-    app = FastAPI(
+    app = _App(
         lifespan=lifespan,
         title="Tollgate",
         version=__version__,
@@ -91,9 +64,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.runtime = runtime or build_runtime(settings, clock)
+    app.guard_settings = app.state.runtime.settings
     errors.install(app)
 
-    app.add_middleware(RequestIdMiddleware)
     app.include_router(auth_router)
     app.include_router(customers_router)
     app.include_router(customers_v1_router)

@@ -56,9 +56,15 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
     s3_prefix: str = ""
+    # The largest request body, in bytes, of every endpoint but the upload (whose limit follows from the
+    # upload limits below); larger bodies are refused (413) before they are read (guard.py).
+    request_max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     # Upload limits.
     upload_max_file_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     upload_max_files: int = Field(default=20, gt=0)
+    # Text fields of an upload (``customer_id``): how many, and how long each.
+    upload_max_fields: int = Field(default=5, gt=0)
+    upload_max_field_bytes: int = Field(default=4096, gt=0)
     upload_max_pixels: int = Field(default=50_000_000, gt=0)
     upload_max_pdf_pages: int = Field(default=50, gt=0)
     # Uploads decoded (inspected) at once per server process, in threads apart from the request threads.

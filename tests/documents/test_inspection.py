@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
+import struct
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageFile
 
 from tollgate.documents import inspection as docs
 from tollgate.documents.inspection import (
@@ -32,11 +34,12 @@ def refusal_codes(data: bytes, kind: DocumentKind | None, limits: Limits = Limit
 
 @pytest.fixture
 def no_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make any use of Pillow's decoder fail the test: proves a refusal came from the header alone."""
+    """Make any decoding of pixels by Pillow fail the test: proves a refusal came from the header alone."""
 
-    def refuse(*args: Any, **kwargs: Any) -> Image.Image:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the image decoder was called")
 
+    monkeypatch.setattr(ImageFile.ImageFile, "load", refuse)
     monkeypatch.setattr(Image, "open", refuse)
 
 
@@ -334,3 +337,24 @@ def test_a_pdf_that_draws_nothing_is_not_a_document(pages: int) -> None:
 def test_limits_must_be_positive(field: str) -> None:
     with pytest.raises(ValueError, match=field):
         Limits(**{field: 0})
+
+
+def _with_second_frame_header(jpeg: bytes, width: int, height: int) -> bytes:
+    """``jpeg`` with a copy of its frame header (SOF0) that declares ``width`` x ``height``, placed right
+    after the first: a file that shows one size to a header reader that stops at the first frame header
+    and another to a decoder that reads them all."""
+    start = jpeg.index(b"\xff\xc0")
+    (length,) = struct.unpack(">H", jpeg[start + 2 : start + 4])
+    first = jpeg[start : start + 2 + length]
+    second = first[:5] + struct.pack(">HH", height, width) + first[9:]
+    return jpeg[: start + len(first)] + second + jpeg[start + len(first) :]
+
+
+def test_a_jpeg_with_two_frame_headers_is_measured_as_the_decoder_sees_it() -> None:
+    data = _with_second_frame_header(samples.jpeg_bytes(800, 800), 10_000, 10_000)
+    with pytest.warns(Image.DecompressionBombWarning), Image.open(io.BytesIO(data)) as image:
+        assert image.size == (10_000, 10_000)  # what Pillow would decode
+    assert docs.image_size(data, JPEG) == (10_000, 10_000)
+    [refusal] = docs.check_upload(data, JPEG, Limits(max_pixels=50_000_000))
+    assert refusal.code is RefusalCode.TOO_MANY_PIXELS
+    assert "10000x10000" in refusal.message

@@ -38,13 +38,12 @@ not decoded.
 from __future__ import annotations
 
 import io
-import struct
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 
-from PIL import Image, ImageStat
+from PIL import Image, ImageFile, ImageStat, JpegImagePlugin, PngImagePlugin
 from pypdf import PageObject, PdfReader
 from pypdf.generic import (
     ArrayObject,
@@ -212,17 +211,9 @@ def _check_image(data: bytes, kind: DocumentKind, limits: Limits) -> list[Refusa
     if size is None:
         return _refuse(RefusalCode.UNREADABLE, f"File is not a readable {kind} image.")
     width, height = size
-    too_many = f"Image is {width}x{height} pixels; at most {limits.max_pixels} pixels are accepted."
     if width * height > limits.max_pixels:
-        return _refuse(RefusalCode.TOO_MANY_PIXELS, too_many)
-    try:
-        # Reads the header only; the pixel count was checked above, so this allocates nothing large.
-        with Image.open(io.BytesIO(data), formats=[kind.value]):
-            pass
-    except Image.DecompressionBombError:  # Pillow's global limit, should it be lower than ours
-        return _refuse(RefusalCode.TOO_MANY_PIXELS, too_many)
-    except Exception:  # Hostile input can make a decoder raise anything.
-        return _refuse(RefusalCode.UNREADABLE, f"File is not a readable {kind} image.")
+        message = f"Image is {width}x{height} pixels; at most {limits.max_pixels} pixels are accepted."
+        return _refuse(RefusalCode.TOO_MANY_PIXELS, message)
     return []
 
 
@@ -256,58 +247,30 @@ def _declared_page_count(reader: PdfReader) -> int:
     return int(count)
 
 
+# The header parsers of the formats Pillow decodes for us: opened directly, they read the header and stop,
+# before Pillow's own decompression-bomb check (our limit is the one that applies).
+_HEADER_PARSERS: dict[str, type[ImageFile.ImageFile]] = {
+    "PNG": PngImagePlugin.PngImageFile,
+    "JPEG": JpegImagePlugin.JpegImageFile,
+}
+
+
 def image_size(data: bytes, kind: DocumentKind) -> tuple[int, int] | None:
-    """(width, height) as declared by a PNG or JPEG header, read without any decoder; None if absent."""
-    if kind is DocumentKind.PNG:
-        if len(data) < 24 or data[12:16] != b"IHDR":
-            return None
-        width, height = struct.unpack(">II", data[16:24])
-    elif kind is DocumentKind.JPEG:
-        found = _jpeg_frame_size(data)
-        if found is None:
-            return None
-        width, height = found
-    else:
+    """(width, height) as Pillow reads them from the header, decoding no pixels; None if unreadable.
+
+    The size comes from the parser that later decodes the pixels, so a file cannot show one size to
+    this check and another to the decoder (a JPEG with two frame headers: Pillow takes the last)."""
+    parser = _HEADER_PARSERS.get(kind.value)
+    if parser is None:
+        return None
+    try:
+        with parser(io.BytesIO(data)) as image:
+            width, height = image.size
+    except Exception:  # Hostile input can make a parser raise anything.
         return None
     if width < 1 or height < 1:
         return None
     return int(width), int(height)
-
-
-# Start-of-frame markers: every SOFn except DHT (C4), JPG (C8) and DAC (CC).
-_SOF_MARKERS = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
-# Markers that stand alone, without a length: TEM and RST0-7.
-_BARE_MARKERS = frozenset({0x01, *range(0xD0, 0xD8)})
-
-
-def _jpeg_frame_size(data: bytes) -> tuple[int, int] | None:
-    pos = 2  # after SOI
-    end = len(data)
-    while pos < end:
-        if data[pos] != 0xFF:
-            return None
-        while pos < end and data[pos] == 0xFF:  # fill bytes
-            pos += 1
-        if pos >= end:
-            return None
-        marker = data[pos]
-        pos += 1
-        if marker in _BARE_MARKERS:
-            continue
-        if marker in (0xD9, 0xDA):  # end of image or start of scan before any frame header
-            return None
-        if pos + 2 > end:
-            return None
-        (length,) = struct.unpack(">H", data[pos : pos + 2])
-        if length < 2:
-            return None
-        if marker in _SOF_MARKERS:
-            if pos + 7 > end:
-                return None
-            height, width = struct.unpack(">HH", data[pos + 3 : pos + 7])
-            return int(width), int(height)
-        pos += length
-    return None
 
 
 # --- inspection ---------------------------------------------------------------------------------------

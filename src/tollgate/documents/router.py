@@ -10,12 +10,14 @@ from sqlalchemy.orm import Session
 
 from tollgate.auth.deps import Principal, SignedTokenDep, read_caller
 from tollgate.auth.service import Caller
+from tollgate.config import Settings
 from tollgate.db import unit_of_work
 from tollgate.documents import inspection, service
 from tollgate.documents.multipart import Part, read_form
 from tollgate.documents.schemas import BusinessAttach, IndividualAttach, PartyAttach
 from tollgate.documents.service import uploads
 from tollgate.errors import Dialect, speaks
+from tollgate.guard import body_limit
 from tollgate.handler import one_thread
 from tollgate.http_docs import (
     AUTH_401,
@@ -33,6 +35,15 @@ from tollgate.uow import UnitOfWork
 from tollgate.verification.transitions import Actor
 
 router = APIRouter(tags=["Customers"])
+
+
+def upload_body_limit(settings: Settings) -> int:
+    """The whole upload: every file and text field at its limit, with room for the parts' headers."""
+    per_part = 8 * 1024
+    return settings.upload_max_files * (
+        settings.upload_max_file_bytes + per_part
+    ) + settings.upload_max_fields * (settings.upload_max_field_bytes + per_part)
+
 
 _UPLOAD_BODY = {
     "requestBody": {
@@ -59,6 +70,7 @@ _UPLOAD_BODY = {
     responses=responses(AUTH_401, (413, MessageBody, "A file is larger than the limit"), VALIDATION_422),
 )
 @speaks(Dialect.STANDARD)
+@body_limit(upload_body_limit)
 async def upload(request: Request, signed: SignedTokenDep, runtime: RuntimeDep) -> JSONResponse:
     """Upload PDF, JPEG or PNG files (any field names). The type is read from the bytes. Returns one
     ``{field: uri}`` object per file, in order."""
@@ -71,7 +83,9 @@ async def upload(request: Request, signed: SignedTokenDep, runtime: RuntimeDep) 
         request.headers.get("content-type", ""),
         request.stream(),
         max_file_bytes=settings.upload_max_file_bytes,
-        max_parts=settings.upload_max_files + 1,
+        max_files=settings.upload_max_files,
+        max_fields=settings.upload_max_fields,
+        max_field_bytes=settings.upload_max_field_bytes,
     )
     customer_id = uploads.customer_id_of(parts)
     if customer_id is not None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from starlette.concurrency import run_in_threadpool
 
 from tollgate.customers import present
+from tollgate.customers.enums import CustomerStatus
 from tollgate.customers.models import Customer
 from tollgate.errors import AuthenticationFailed, NotFound
 from tollgate.handler import one_thread
@@ -149,7 +150,7 @@ async def review_queue(
     request: Request,
     token: BearerDep,
     runtime: RuntimeDep,
-    status: Annotated[str, Query(max_length=32)] = "REVIEWING",
+    status: Annotated[CustomerStatus, Query()] = CustomerStatus.REVIEWING,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> JSONResponse:
     """Customers in one status (the review queue by default), oldest status change first."""
@@ -158,7 +159,7 @@ async def review_queue(
         rows = session.scalars(
             select(Customer)
             .where(
-                Customer.status == status,
+                Customer.status == status.value,
                 *([Customer.client_pk.in_(list(op.client_pks))] if op.client_pks is not None else []),
             )
             .order_by(Customer.last_status_updated_at)

@@ -11,7 +11,7 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import ColumnElement, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
@@ -178,8 +178,10 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
         when = datetime.fromisoformat(at)
         if when.tzinfo is None:
             raise ValueError("naive")
-        return when, uuid.UUID(event_id)
-    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError) as exc:
+        # In UTC, as stored: a time at the edge of the calendar whose offset moves it out of the
+        # calendar is an invalid cursor, not an error of the database driver.
+        return when.astimezone(UTC), uuid.UUID(event_id)
+    except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError) as exc:
         raise ValidationFailed([("cursor", "Invalid cursor")]) from exc
 
 
