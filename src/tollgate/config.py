@@ -99,6 +99,9 @@ class Settings(BaseSettings):
     # past this an attempt fails, its writes roll back, and it is retried (jobs' attempts apply).
     checks_deadline_seconds: float = Field(default=300.0, gt=0)
 
+    # Hosts (names, addresses or networks, comma-separated) that sandbox mode lets receive webhooks although
+    # their addresses are private or special-purpose (webhooks/urls.py); loopback needs no entry.
+    webhook_allowed_hosts: str = ""
     # Webhooks (docs/webhooks.md): the total time one attempt may take (connect, send and the whole
     # answer), and the delays in seconds between attempts, one list per mode; each delay is stretched or
     # shrunk at random by up to ``webhook_retry_jitter``.

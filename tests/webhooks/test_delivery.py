@@ -3,9 +3,12 @@ per-customer order, and the URL rules applied again at send time."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from datetime import timedelta
+
+import pytest
 
 from tests.webhooks.conftest import (
     Receiver,
@@ -59,7 +62,7 @@ def test_always_failing_endpoint_ends_failed_and_resend_delivers(
 ):
     healthy = threading.Event()
     rec = receivers(lambda r, n: (200, {}, b"ok") if healthy.is_set() else (500, {}, b"boom"))
-    rt = worker_runtime()
+    rt = worker_runtime(webhook_allowed_hosts="127.0.0.1")
     endpoint(api, auth_headers, rec.url)
     cid = individual(api, auth_headers)
     pump(rt, clock, lambda: all_settled(rt), step=timedelta(minutes=10))
@@ -282,7 +285,7 @@ def test_live_mode_checks_the_address_again_at_send_time(api, auth_headers, rece
 
 def test_each_attempt_records_what_the_receiver_said(api, auth_headers, receivers, worker_runtime):
     rec = receivers(lambda r, n: (202, {"content-type": "text/plain"}, b"x" * 5000))
-    rt = worker_runtime()
+    rt = worker_runtime(webhook_allowed_hosts="localhost, 127.0.0.0/8")
     endpoint(api, auth_headers, rec.url)
     individual(api, auth_headers)
     drain(rt)
@@ -294,3 +297,21 @@ def test_each_attempt_records_what_the_receiver_said(api, auth_headers, receiver
     assert a.finished_at >= a.started_at
     (d,) = deliveries(rt)
     assert (d.status, d.attempts, d.last_status_code) == ("succeeded", 1, 202)
+
+
+@pytest.mark.parametrize("listed", ["", "10.0.0.0/8, receiver.internal"])
+def test_an_unlisted_loopback_receiver_s_answer_is_never_shown(
+    api, auth_headers, receivers, worker_runtime, listed
+):
+    # The server's own token endpoint, or any service beside it, must not be readable through
+    # GET /v2/events/{id}: the status code is kept, the body is not.
+    rec = receivers(lambda r, n: (401, {"content-type": "application/json"}, b'{"secret": "internal"}'))
+    rt = worker_runtime(webhook_allowed_hosts=listed)
+    endpoint(api, auth_headers, rec.url)
+    individual(api, auth_headers)
+    drain(rt)
+    (a,) = attempts(rt)
+    assert (a.status_code, a.response_body) == (401, None)
+    event_id = rec.requests[0].event_id
+    detail = api.get(f"/v2/events/{event_id}", headers=auth_headers).json()["data"]
+    assert "internal" not in json.dumps(detail)

@@ -407,7 +407,9 @@ def webhooks_add(
     try:
         with unit_of_work(runtime.write_sessions) as session:
             pk = _client_pk(session, client)
-            mode = runtime.settings.mode
+            from tollgate.webhooks.urls import Rules
+
+            mode = Rules.of(runtime.settings)
             endpoint, secret = webhooks.create_endpoint(session, pk, body, runtime.now_for(pk, session), mode)
             out = webhooks_present.endpoint(endpoint, secret=secret)
     except TollgateError as exc:

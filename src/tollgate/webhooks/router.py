@@ -15,7 +15,7 @@ from tollgate.handler import one_thread
 from tollgate.http_docs import AUTH_401, NOT_FOUND_404, VALIDATION_422, responses
 from tollgate.kit.responses import JSONBody
 from tollgate.runtime import RuntimeDep, SessionDep
-from tollgate.webhooks import present, service
+from tollgate.webhooks import present, service, urls
 from tollgate.webhooks.models import Event
 from tollgate.webhooks.schemas import (
     EndpointCreate,
@@ -45,7 +45,9 @@ def create_endpoint(
     body: EndpointCreate, caller: Principal, runtime: RuntimeDep, session: SessionDep
 ) -> JSONResponse:
     """Register a URL for the caller's events. The signing secret is in this response only."""
-    endpoint, secret = service.create_endpoint(session, caller.id, body, runtime.now(), runtime.settings.mode)
+    endpoint, secret = service.create_endpoint(
+        session, caller.id, body, runtime.now(), urls.Rules.of(runtime.settings)
+    )
     return JSONBody({"data": present.endpoint(endpoint, secret=secret)}, status_code=201)
 
 
@@ -82,7 +84,7 @@ def update_endpoint(
 ) -> JSONResponse:
     """Change the URL, the event types or ``enabled``. Disabling fails the endpoint's pending deliveries."""
     endpoint = service.update_endpoint(
-        session, caller.id, endpoint_id, body, runtime.now(), runtime.settings.mode
+        session, caller.id, endpoint_id, body, runtime.now(), urls.Rules.of(runtime.settings)
     )
     return JSONBody({"data": present.endpoint(endpoint)})
 

@@ -35,7 +35,7 @@ MAX_ENDPOINTS_PER_CLIENT = 16
 # ---------------------------------------------------------------- endpoints
 
 
-def _check_url(url: str, mode: Mode, resolver: urls.Resolver) -> str:
+def _check_url(url: str, mode: urls.Rules | Mode, resolver: urls.Resolver) -> str:
     try:
         return urls.check_for_registration(url.strip(), mode, resolver)
     except urls.UrlRefused as exc:
@@ -47,7 +47,7 @@ def create_endpoint(
     client_pk: uuid.UUID,
     body: EndpointCreate,
     now: datetime,
-    mode: Mode,
+    mode: urls.Rules | Mode,
     *,
     resolver: urls.Resolver = urls.system_resolve,
 ) -> tuple[WebhookEndpoint, str]:
@@ -109,7 +109,7 @@ def update_endpoint(
     endpoint_id: uuid.UUID,
     body: EndpointUpdate,
     now: datetime,
-    mode: Mode,
+    mode: urls.Rules | Mode,
     *,
     resolver: urls.Resolver = urls.system_resolve,
 ) -> WebhookEndpoint:

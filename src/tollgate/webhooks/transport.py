@@ -157,12 +157,12 @@ def _names_a_host(url: str) -> bool:
 def _resolve(url: str, settings: Settings, resolver: urls.Resolver, deadline: _Deadline) -> urls.Target:
     """``urls.resolve`` within the deadline: a lookup still running when it passes is left behind."""
     if not _names_a_host(url):
-        return urls.resolve(url, settings.mode, resolver)
+        return urls.resolve(url, urls.Rules.of(settings), resolver)
     result: list[urls.Target | BaseException] = []
 
     def lookup() -> None:
         try:
-            result.append(urls.resolve(url, settings.mode, resolver))
+            result.append(urls.resolve(url, urls.Rules.of(settings), resolver))
         except BaseException as exc:
             result.append(exc)
 
@@ -266,7 +266,11 @@ def send(
             return Outcome(
                 status_code=code,
                 duration_ms=elapsed(),
-                response_body=head,
+                # What a receiver on a loopback or private address answers is not shown unless the
+                # operator listed it: the API must not become a way to read services near the server.
+                response_body=head
+                if urls.shows_answers(address, target.host, urls.Rules.of(settings))
+                else None,
                 error=note,
                 retry_after=retry_after,
             )
