@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import select
 from tests.sandbox.conftest import TODAY, Integrator, received
+
+from tollgate.jobs.models import Job
+from tollgate.webhooks.delivery import DELIVER_JOB
+from tollgate.webhooks.models import Delivery
 
 AUTH_FAILED = {"message": "Authentication failed"}
 
@@ -140,6 +145,26 @@ def test_webhook_retries_follow_the_clock(integrator, failing_receiver):
     assert len(receiver.requests) == 2
     assert received(receiver) == [("customer.created", "INCOMPLETE")] * 2
     assert receiver.requests[0].event_id == receiver.requests[1].event_id
+
+
+def test_moving_the_clock_replaces_the_retry_jobs_and_leaves_none_behind(
+    integrator, failing_receiver, runtime
+):
+    receiver = failing_receiver(10)
+    integrator.webhooks_to(receiver)
+    integrator.individual("john@example.com")
+    integrator.drain()
+    assert len(receiver.requests) == 1  # answered 503: one retry job waits
+    for move in ({"set_to": "2083-01-01T00:00:00Z"}, {"set_to": "2025-01-01T00:00:00Z"}, {"advance_by": "PT1H"}):
+        integrator.clock(**move)
+        with runtime.engine.connect() as conn:
+            queued = conn.execute(
+                select(Job.run_at).where(Job.kind == DELIVER_JOB, Job.status == "queued")
+            ).all()
+            due = conn.execute(select(Delivery.next_attempt_at)).scalars().all()
+        # One job per waiting delivery, due when the delivery is: the job of the clock before is gone.
+        assert len(queued) == 1, move
+        assert [queued[0].run_at] == due
 
 
 def test_a_clock_set_in_the_past_still_delivers(integrator, receiver):

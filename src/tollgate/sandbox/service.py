@@ -19,6 +19,7 @@ from tollgate.documents.models import StoredFile
 from tollgate.documents.service import CHECKS_JOB
 from tollgate.errors import NotFound, ValidationFailed
 from tollgate.jobs.models import Job
+from tollgate.jobs.queue import JobStatus
 from tollgate.kit.timefmt import fractional_z
 from tollgate.runtime import Runtime
 from tollgate.sandbox.clock import REAL_TIME, clocks_for
@@ -128,8 +129,8 @@ def set_clock(
 
 def _reschedule(session: Session, client_pk: uuid.UUID, moved: timedelta, now: datetime) -> None:
     """Queue again every delivery of the client waiting for a retry, due at the same time of the client's
-    new clock (deliveries are due on the server's clock, so moving the client's clock moves them; the jobs
-    queued before find nothing due and stop)."""
+    new clock (deliveries are due on the server's clock, so moving the client's clock moves them). The
+    jobs queued before are removed, not left to wake up years later to find nothing due."""
     waiting = session.scalars(
         select(Delivery)
         .join(Event, Event.id == Delivery.event_id)
@@ -140,7 +141,16 @@ def _reschedule(session: Session, client_pk: uuid.UUID, moved: timedelta, now: d
             Delivery.in_flight_until.is_(None),
         )
     )
-    for row in waiting:
+    rows = list(waiting)
+    if rows:
+        session.execute(
+            delete(Job).where(
+                Job.kind == deliveries.DELIVER_JOB,
+                Job.status == JobStatus.QUEUED.value,
+                Job.payload["delivery_id"].as_string().in_([str(row.id) for row in rows]),
+            )
+        )
+    for row in rows:
         due = row.next_attempt_at
         assert due is not None
         # Due at the same time of the client's clock, which moved by ``moved``: sooner on the server's.
