@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     # threads whose CPU priority is lowered by ``decode_nice`` steps (documents/decoder.py).
     decode_threads: int = Field(default=1, ge=1, le=64)
     decode_nice: int = Field(default=10, ge=0, le=19)
+    # Each PDF is parsed in a child process with these bounds (documents/isolation.py).
+    upload_parse_cpu_seconds: int = Field(default=5, ge=1)
+    upload_parse_memory_bytes: int = Field(default=1024 * 1024 * 1024, ge=64 * 1024 * 1024)
+    upload_parse_seconds: float = Field(default=15.0, gt=0)
     # Automated checks.
     min_image_short_side: int = Field(default=600, ge=0)
     # None: on in sandbox mode, off in live mode (per-client settings override).

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tollgate.auth.service import AccessClaims, Keys, load_keys, verify_access_token
 from tollgate.config import Settings
 from tollgate.db import make_engine, make_sessionmaker, unit_of_work
+from tollgate.documents import isolation
 from tollgate.documents.decoder import Decoder
 from tollgate.documents.storage import FileStore, LocalFileStore, S3FileStore
 from tollgate.keystore import load_key_source
@@ -52,7 +53,9 @@ class Runtime:
                 SandboxPolicies(self.settings) if self.settings.sandbox else Policies(self.settings)
             )
         if self.decoder is None:
-            self.decoder = Decoder(self.settings.decode_threads, self.settings.decode_nice)
+            self.decoder = Decoder(
+                self.settings.decode_threads, self.settings.decode_nice, isolation.Bounds.of(self.settings)
+            )
         self.verify_token = functools.lru_cache(maxsize=4096)(
             functools.partial(verify_access_token, self.keys, self.settings)
         )

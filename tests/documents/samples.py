@@ -199,3 +199,29 @@ def jpeg_header(width: int, height: int) -> bytes:
     components = b"\x01\x11\x00\x02\x11\x00\x03\x11\x00"
     sof = b"\xff\xc0" + struct.pack(">HBHHB", 8 + len(components), 8, height, width, 3) + components
     return b"\xff\xd8" + jfif + sof + b"\xff\xd9"
+
+
+def deep_page_tree_pdf(levels: int = 7, fanout: int = 10) -> bytes:
+    """A PDF of about 1 KB whose page tree is ``levels`` deep, each node listing one child ``fanout``
+    times: ``fanout ** levels`` pages to anyone who flattens the tree."""
+    objects: list[bytes] = [b"<< /Type /Catalog /Pages 2 0 R >>"]
+    # Object 2 is the root of the tree, 2 + levels is the one page.
+    for level in range(levels):
+        number = 2 + level
+        child = number + 1
+        kids = b" ".join(f"{child} 0 R".encode() for _ in range(fanout))
+        parent = b"" if level == 0 else f" /Parent {number - 1} 0 R".encode()
+        objects.append(b"<< /Type /Pages /Kids [" + kids + b"] /Count 1" + parent + b" >>")
+    page = 2 + levels
+    objects.append(f"<< /Type /Page /Parent {page - 1} 0 R /MediaBox [0 0 612 792] >>".encode())
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{i} 0 obj\n".encode() + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
+    for off in offsets:
+        out += f"{off:010d} 00000 n \n".encode()
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    return bytes(out)

@@ -155,7 +155,11 @@ def test_moving_the_clock_replaces_the_retry_jobs_and_leaves_none_behind(
     integrator.individual("john@example.com")
     integrator.drain()
     assert len(receiver.requests) == 1  # answered 503: one retry job waits
-    for move in ({"set_to": "2083-01-01T00:00:00Z"}, {"set_to": "2025-01-01T00:00:00Z"}, {"advance_by": "PT1H"}):
+    for move in (
+        {"set_to": "2083-01-01T00:00:00Z"},
+        {"set_to": "2025-01-01T00:00:00Z"},
+        {"advance_by": "PT1H"},
+    ):
         integrator.clock(**move)
         with runtime.engine.connect() as conn:
             queued = conn.execute(

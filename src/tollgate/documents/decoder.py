@@ -8,6 +8,10 @@ own CPU priority (``TOLLGATE_DECODE_NICE``, 10 by default) when they start: when
 the request threads run first and decoding takes what is left. Pillow and pypdf's inflate release the
 GIL while they work, so the priority holds for the part that costs.
 
+A PDF is parsed in a bounded child process besides (documents/isolation.py): its cost depends on its
+structure, not on its size. The decoder thread waits for the child, so the number of parses at once is
+bounded by the same threads.
+
 Lowering one thread's priority is ``setpriority(PRIO_PROCESS, <thread id>)`` on Linux; where a platform
 does not allow it, the decoder threads keep the process's priority (and are still bounded in number).
 """
@@ -18,12 +22,14 @@ import itertools
 import logging
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
-from tollgate.documents import findings, inspection
+from tollgate.documents import findings, inspection, isolation
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 _numbers = itertools.count(1)
 
 
@@ -45,9 +51,10 @@ class Decoder:
     """Runs ``findings.inspect`` on a few low-priority threads of its own; callers wait for the result.
     The threads start at the first decode, so commands that never decode start none."""
 
-    def __init__(self, threads: int = 1, nice: int = 10) -> None:
+    def __init__(self, threads: int = 1, nice: int = 10, bounds: isolation.Bounds | None = None) -> None:
         self.threads = threads
         self.nice = nice
+        self.bounds = bounds or isolation.Bounds(nice=nice)
         self.name = f"decoder-{next(_numbers)}"
         self._pool: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
@@ -71,11 +78,40 @@ class Decoder:
                 )
             return self._pool
 
+    def check(
+        self, data: bytes, kind: inspection.DocumentKind | None, limits: inspection.Limits
+    ) -> list[inspection.Refusal]:
+        """Why an upload must be refused at once (``inspection.check_upload``); a PDF is read in a bounded
+        child process, and one that exceeds the bounds is refused with them named."""
+        if kind is not inspection.DocumentKind.PDF:
+            return inspection.check_upload(data, kind, limits)
+        try:
+            return (
+                self._executor().submit(self._isolated, inspection.check_upload, data, kind, limits).result()
+            )
+        except isolation.ParseExceeded:
+            message = f"PDF could not be read within the limits ({self.bounds.describe()})."
+            return [inspection.Refusal(inspection.RefusalCode.UNREADABLE, message)]
+
     def inspect(
         self, data: bytes, kind: inspection.DocumentKind, limits: inspection.Limits
     ) -> dict[str, Any]:
         """Decode ``data`` and return the findings record to keep (slow: never inside a transaction)."""
-        return self._executor().submit(findings.inspect, data, kind, limits).result()
+        if kind is not inspection.DocumentKind.PDF:
+            return self._executor().submit(findings.inspect, data, kind, limits).result()
+        try:
+            return self._executor().submit(self._isolated, findings.inspect, data, kind, limits).result()
+        except isolation.ParseExceeded as exc:
+            problem = inspection.finding(
+                inspection.FindingCode.CORRUPTED, f"the PDF could not be read within the limits: it {exc}"
+            )
+            return findings.as_record(inspection.Inspection(kind, problems=(problem,)))
+
+    def _isolated(self, fn: Callable[..., T], *args: Any) -> T:
+        try:
+            return isolation.run(fn, args, self.bounds)
+        except RuntimeError as exc:  # the parser raised: the file is unreadable, as in-process
+            raise isolation.ParseExceeded(f"could not be parsed ({exc})") from exc
 
     def close(self) -> None:
         with self._lock:

@@ -133,7 +133,7 @@ def _check_customer(runtime: Runtime, caller: Caller, customer_id: uuid.UUID) ->
 def _prepare_and_put(
     runtime: Runtime, caller: Caller, parts: list[Part], limits: inspection.Limits
 ) -> list[uploads.Prepared]:
-    files = uploads.prepare(caller, parts, limits, runtime.decoder.inspect)
+    files = uploads.prepare(caller, parts, limits, runtime.decoder.inspect, runtime.decoder.check)
     uploads.put(runtime.files, files)
     return files
 

@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 
 # Decodes one file and returns its findings record (``findings.inspect``, or a runtime's ``Decoder``).
 Decode = Callable[[bytes, inspection.DocumentKind, inspection.Limits], dict[str, Any]]
+# Why a file must be refused at once (``inspection.check_upload``, or a runtime's ``Decoder.check``).
+Check = Callable[[bytes, inspection.DocumentKind | None, inspection.Limits], list[inspection.Refusal]]
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,11 @@ def check_customer(session: Session, caller: Caller, customer_id: uuid.UUID | No
 
 
 def prepare(
-    caller: Caller, parts: Sequence[Part], limits: inspection.Limits, decode: Decode = findings.inspect
+    caller: Caller,
+    parts: Sequence[Part],
+    limits: inspection.Limits,
+    decode: Decode = findings.inspect,
+    check: Check = inspection.check_upload,
 ) -> list[Prepared]:
     """Type, check and inspect every file part (decodes them with ``decode``, the runtime's decoder in
     the server: never inside a transaction). Refuses the whole upload (422) when one part may not be
@@ -95,7 +101,7 @@ def prepare(
     for part in files:
         data = bytes(part.data)
         kind = inspection.sniff(data[: inspection.SNIFF_BYTES])
-        refusals = inspection.check_upload(data, kind, limits)
+        refusals = check(data, kind, limits)
         if refusals:
             errors.append((part.name or "file", " ".join(r.message for r in refusals)))
         elif kind is not None:
