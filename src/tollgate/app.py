@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.types import ASGIApp
 
 from tollgate import __version__, errors
+from tollgate.auth.deps import authenticate_request
 from tollgate.auth.router import router as auth_router
 from tollgate.catalogue.router import router as catalogue_router
 from tollgate.config import Settings, get_settings
@@ -65,7 +66,7 @@ def create_app(
     )
     app.state.runtime = runtime or build_runtime(settings, clock)
     app.guard_settings = app.state.runtime.settings
-    errors.install(app)
+    errors.install(app, authenticate_request)
 
     app.include_router(auth_router)
     app.include_router(customers_router)

@@ -7,7 +7,7 @@ the same exceptions everywhere; the handler looks up the matched route's dialect
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -22,6 +22,8 @@ from tollgate.kit.text import NUL_ERROR
 log = logging.getLogger(__name__)
 
 VALIDATION_MESSAGE = "Validation failed"
+MALFORMED_JSON = "Malformed JSON"
+NOT_UTF8 = "Malformed JSON: the body must be UTF-8"
 
 
 class Dialect(StrEnum):
@@ -135,7 +137,7 @@ def _message(err: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         return "This field is not allowed"
     if kind == "json_invalid":
-        return "Malformed JSON"
+        return MALFORMED_JSON
     msg = str(err.get("msg", "Invalid value"))
     return msg.removeprefix("Value error, ")
 
@@ -185,15 +187,27 @@ async def _tollgate_handler(request: Request, exc: Exception) -> JSONResponse:
     return render(exc, _dialect(request))
 
 
-async def _request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def _malformed(dialect: Dialect, message: str) -> JSONResponse:
+    if dialect is Dialect.ATTACH_INDIVIDUAL:
+        return render(MalformedBody(), dialect)
+    return render(ValidationFailed([("body", message)]), dialect)
+
+
+# What the matched endpoint's dependencies would have checked of the caller (auth.deps.authenticate_request).
+Authenticate = Callable[[Request], Awaitable[None]]
+
+
+async def _unreadable_body(request: Request, authenticate: Authenticate, message: str) -> JSONResponse:
+    """FastAPI reads a JSON body before any dependency runs: it answers one that is not JSON before the
+    token is looked at, and one that is not UTF-8 with its own ``400 {"message": "There was an error
+    parsing the body"}``. Both get Fin's answer instead, after the caller is authenticated as the endpoint
+    would have done (a caller without a token learns nothing), in the endpoint's own dialect."""
     dialect = _dialect(request)
-    errors = exc.errors()
-    if any(e.get("type") == "json_invalid" for e in errors):
-        if dialect is Dialect.ATTACH_INDIVIDUAL:
-            return render(MalformedBody(), dialect)
-        return render(ValidationFailed([("body", "Malformed JSON")]), dialect)
-    return render(from_pydantic(errors), dialect)
+    try:
+        await authenticate(request)
+    except TollgateError as exc:
+        return render(exc, dialect)
+    return _malformed(dialect, message)
 
 
 async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
@@ -213,8 +227,20 @@ async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
     return JSONBody({"status": 500, "message": "Internal server error"}, status_code=500)
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, authenticate: Authenticate) -> None:
+    async def request_validation_handler(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, RequestValidationError)
+        errors = exc.errors()
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return await _unreadable_body(request, authenticate, MALFORMED_JSON)
+        return render(from_pydantic(errors), _dialect(request))
+
+    async def http_handler(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc.__cause__, UnicodeDecodeError):
+            return await _unreadable_body(request, authenticate, NOT_UTF8)
+        return await _http_handler(request, exc)
+
     app.add_exception_handler(TollgateError, _tollgate_handler)
-    app.add_exception_handler(RequestValidationError, _request_validation_handler)
-    app.add_exception_handler(StarletteHTTPException, _http_handler)
+    app.add_exception_handler(RequestValidationError, request_validation_handler)
+    app.add_exception_handler(StarletteHTTPException, http_handler)
     app.add_exception_handler(Exception, _unhandled)

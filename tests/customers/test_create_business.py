@@ -467,7 +467,7 @@ def test_nan_ownership_is_refused(api, auth_headers):
     )
     r = api.post(URL, content=text.encode(), headers={**auth_headers, "Content-Type": "application/json"})
     assert field_errors(r) == {
-        f"{P0}.ownership_info.percentage_of_ownership": "Input should be greater than or equal to 0"
+        f"{P0}.ownership_info.percentage_of_ownership": "Input should be a finite number"
     }
 
 

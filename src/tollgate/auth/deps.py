@@ -6,8 +6,10 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.dependencies.models import Dependant
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from tollgate.auth.service import AccessClaims, Caller, authenticate
 from tollgate.db import unit_of_work
@@ -64,3 +66,17 @@ def current_caller(
 
 
 Principal = Annotated[Caller, Depends(current_caller)]
+
+
+def _wants_token(dependant: Dependant) -> bool:
+    return any(d.call is signed_token or _wants_token(d) for d in dependant.dependencies)
+
+
+async def authenticate_request(request: Request) -> None:
+    """Check the caller as the matched endpoint's dependencies would, for an answer given before they
+    ran (``errors.install``): nothing for an endpoint that takes no token, else the token and its client."""
+    dependant = getattr(request.scope.get("route"), "dependant", None)
+    if dependant is None or not _wants_token(dependant):
+        return
+    signed = await signed_token(request, await _bearer(request))
+    await run_in_threadpool(read_caller, request, request.app.state.runtime, signed)

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BeforeValidator, Field, StringConstraints
+from pydantic import AfterValidator, BeforeValidator, Field, StrictFloat, StringConstraints
 
 from tollgate.catalogue import service as catalogue
 
@@ -144,14 +144,12 @@ _HOST = re.compile(r"^(?=.{1,253}$)(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9
 
 
 def _iso_date(value: object) -> object:
+    # Pydantic reads "631152000", 0 and datetimes as dates, even in strict mode; Fin's are YYYY-MM-DD strings.
+    # A ``date`` passes: models built in code from already validated fields.
+    if type(value) is date:
+        return value
     if not isinstance(value, str) or not _ISO_DATE.match(value):
         raise ValueError("Must be a date in YYYY-MM-DD format")
-    return value
-
-
-def _json_number(value: object) -> object:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("Input should be a valid number")
     return value
 
 
@@ -179,7 +177,7 @@ LatinParagraph = Annotated[
     str, StringConstraints(min_length=1), AfterValidator(_paragraph), AfterValidator(_ascii)
 ]
 IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-Percentage = Annotated[float, BeforeValidator(_json_number), Field(ge=0, le=100)]
+Percentage = Annotated[StrictFloat, Field(ge=0, le=100, allow_inf_nan=False)]
 Website = Annotated[str, StringConstraints(max_length=2048), AfterValidator(_website)]
 
 _PO_BOX = re.compile(

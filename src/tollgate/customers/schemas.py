@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from tollgate.customers.enums import EmploymentStatus, Gender, VerificationType
 from tollgate.customers.rules import (
     CountryCode,
+    IsoDate,
     LatinText,
     LowerEmail,
     Phone,
@@ -40,7 +40,7 @@ class IndividualBasicInfo(Strict):
     middle_name_en: LatinText | None = None
     last_name: Text
     last_name_en: LatinText | None = None
-    dob: date
+    dob: IsoDate
     email: LowerEmail
     phone: Phone
     country_of_residence: CountryCode
@@ -63,12 +63,12 @@ class IndividualAddress(Strict):
 
 class IndividualFinancialProfile(Strict):
     employment_status: EmploymentStatus
-    occupation_id: int
-    purpose_id: int
+    occupation_id: StrictInt
+    purpose_id: StrictInt
     purpose_remarks: str | None = Field(default=None, max_length=500)
-    source_of_fund_ids: list[int] = Field(min_length=1, max_length=20)
+    source_of_fund_ids: list[StrictInt] = Field(min_length=1, max_length=20)
     source_of_funds_description: str | None = Field(default=None, max_length=500)
-    monthly_volume_usd: int = Field(ge=0)
+    monthly_volume_usd: StrictInt = Field(ge=0)
 
 
 class IndividualCustomerCreate(Strict):

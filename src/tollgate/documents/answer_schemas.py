@@ -9,12 +9,11 @@ customer's open RFIs (documents.answer), not here.
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from tollgate.customers.rules import CountryCode
+from tollgate.customers.rules import CountryCode, IsoDate
 from tollgate.customers.schemas import Strict
 from tollgate.documents.schemas import (
     AddressDocType,
@@ -44,8 +43,8 @@ class ProofOfIdentity(Strict):
     country: CountryCode
     # Not in Fin's V1 shape; the V2 rule applies (required for a US driving licence).
     state: str | None = Field(default=None, max_length=64)
-    issue_date: date | None = None
-    expiry_date: date
+    issue_date: IsoDate | None = None
+    expiry_date: IsoDate
     files: list[FileRef] = Field(min_length=1, max_length=2)
 
     def as_identifying(self) -> IndividualIdentifyingDocument:
@@ -66,7 +65,7 @@ class ProofOfAddress(Strict):
     type: AddressDocType
     country: CountryCode
     # Not in Fin's V1 shape; lets the 90-day age be checked, as on the V2 attach.
-    issue_date: date | None = None
+    issue_date: IsoDate | None = None
     files: list[FileRef] = Field(min_length=1, max_length=1)
 
     def as_address(self) -> IndividualAddressDocument:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date
 from enum import StrEnum
 
 from pydantic import Field
 
-from tollgate.customers.rules import CountryCode
+from tollgate.customers.rules import CountryCode, IsoDate
 from tollgate.customers.schemas import Strict
 
 
@@ -45,15 +44,15 @@ class IndividualIdentifyingDocument(Strict):
     number: str | None = Field(default=None, min_length=1, max_length=100)
     country: CountryCode | None = None
     state: str | None = Field(default=None, max_length=64)
-    issue_date: date | None = None
-    expiry_date: date | None = None
+    issue_date: IsoDate | None = None
+    expiry_date: IsoDate | None = None
     files: list[FileRef] = Field(min_length=1, max_length=2)
 
 
 class IndividualAddressDocument(Strict):
     type: AddressDocType
     country: CountryCode
-    issue_date: date | None = None
+    issue_date: IsoDate | None = None
     files: list[FileRef] = Field(min_length=1, max_length=1)
 
 
@@ -151,8 +150,8 @@ class PartyIdentifyingDocument(Strict):
     type: PartyIdType
     number: str = Field(min_length=1, max_length=100)
     country: CountryCode
-    issue_date: date
-    expiry_date: date
+    issue_date: IsoDate
+    expiry_date: IsoDate
     files: list[FileRef] = Field(min_length=1, max_length=2)
 
 
@@ -160,7 +159,7 @@ class PartyAddressDocument(Strict):
     type: PartyAddressType
     # Not in Fin's schema, which says the document must be issued within 90 days but has no field for it;
     # accepted here so the age can be checked (docs/verification.md).
-    issue_date: date | None = None
+    issue_date: IsoDate | None = None
     files: list[PlainFileRef] = Field(min_length=1, max_length=5)
 
 
