@@ -9,7 +9,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 from starlette.types import ASGIApp
 
-from tollgate import __version__, errors
+from tollgate import __version__, errors, http_docs
 from tollgate.auth.deps import authenticate_request
 from tollgate.auth.router import router as auth_router
 from tollgate.catalogue.router import router as catalogue_router
@@ -67,6 +67,7 @@ def create_app(
     app.state.runtime = runtime or build_runtime(settings, clock)
     app.guard_settings = app.state.runtime.settings
     errors.install(app, authenticate_request)
+    app.openapi = http_docs.openapi_of(app)  # type: ignore[method-assign]
 
     app.include_router(auth_router)
     app.include_router(customers_router)

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel, ConfigDict
 
 
@@ -68,3 +71,47 @@ def deprecated_header_doc(successor: str) -> dict[str, Any]:
             "schema": {"type": "string"},
         },
     }
+
+
+def openapi_of(app: FastAPI) -> Callable[[], dict[str, Any]]:
+    """``app.openapi`` without FastAPI's default 422 (``{"detail": [...]}``), a body Tollgate never sends:
+    every validation failure is rendered in the endpoint's dialect (errors.py). An operation that declares
+    the field-map 400 answers its field errors with it, and the default is dropped; elsewhere it becomes
+    the 422 that is sent (``{message, errors}``)."""
+
+    def build() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        for item in schema["paths"].values():
+            for operation in item.values():
+                answers = operation.get("responses", {})
+                if _DEFAULT_422 not in str(answers.get("422", "")):
+                    continue
+                if _ref(FieldMapErrorBody) in str(answers.get("400", "")):
+                    del answers["422"]
+                else:
+                    answers["422"] = {
+                        "description": VALIDATION_422[2],
+                        "content": {"application/json": {"schema": {"$ref": _ref(ValidationErrorBody)}}},
+                    }
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault(
+            ValidationErrorBody.__name__, ValidationErrorBody.model_json_schema(ref_template=_REF_TEMPLATE)
+        )
+        for name in ("HTTPValidationError", "ValidationError"):
+            components.pop(name, None)
+        app.openapi_schema = schema
+        return schema
+
+    return build
+
+
+_REF_TEMPLATE = "#/components/schemas/{model}"
+_DEFAULT_422 = _REF_TEMPLATE.format(model="HTTPValidationError")
+
+
+def _ref(model: type[BaseModel]) -> str:
+    return _REF_TEMPLATE.format(model=model.__name__)

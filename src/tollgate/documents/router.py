@@ -14,7 +14,14 @@ from tollgate.config import Settings
 from tollgate.db import unit_of_work
 from tollgate.documents import inspection, service
 from tollgate.documents.multipart import Part, read_form
-from tollgate.documents.schemas import BusinessAttach, IndividualAttach, PartyAttach
+from tollgate.documents.schemas import (
+    Attached,
+    BusinessAttach,
+    IndividualAttach,
+    IndividualAttachRead,
+    PartyAttach,
+    UploadRead,
+)
 from tollgate.documents.service import uploads
 from tollgate.errors import Dialect, speaks
 from tollgate.guard import body_limit
@@ -67,6 +74,7 @@ _UPLOAD_BODY = {
 @router.post(
     "/v1/customers/upload",
     openapi_extra=_UPLOAD_BODY,
+    response_model=UploadRead,
     responses=responses(AUTH_401, (413, MessageBody, "A file is larger than the limit"), VALIDATION_422),
 )
 @speaks(Dialect.STANDARD)
@@ -151,6 +159,7 @@ def _client(request: Request) -> tuple[str | None, str | None]:
 
 @router.post(
     "/v2/customers/{customer_id}/individual/attach",
+    response_model=IndividualAttachRead,
     responses=responses(
         (400, StatusMessageBody, "Malformed JSON or unparseable payload"),
         AUTH_401,
@@ -182,7 +191,9 @@ def attach_individual(
 _FIELD_MAP_RESPONSES = responses(FIELD_MAP_400, AUTH_401, NOT_FOUND_404, VALIDATION_422)
 
 
-@router.post("/v2/customers/{customer_id}/business/attach", responses=_FIELD_MAP_RESPONSES)
+@router.post(
+    "/v2/customers/{customer_id}/business/attach", response_model=Attached, responses=_FIELD_MAP_RESPONSES
+)
 @speaks(Dialect.FIELD_MAP)
 @one_thread
 def attach_business(
@@ -201,7 +212,9 @@ def attach_business(
 
 
 @router.post(
-    "/v2/customers/{customer_id}/associated-parties/individual/attach", responses=_FIELD_MAP_RESPONSES
+    "/v2/customers/{customer_id}/associated-parties/individual/attach",
+    response_model=Attached,
+    responses=_FIELD_MAP_RESPONSES,
 )
 @speaks(Dialect.FIELD_MAP)
 @one_thread

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from enum import StrEnum
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from tollgate.customers.rules import CountryCode, IsoDate
 from tollgate.customers.schemas import Strict
@@ -178,3 +178,41 @@ class PartyAttachment(Strict):
 
 class PartyAttach(Strict):
     associated_party_attachments: list[PartyAttachment] = Field(min_length=1, max_length=50)
+
+
+# ---------------------------------------------------------------- responses
+
+
+class AttachedCustomer(BaseModel):
+    customer_id: str = Field(json_schema_extra={"format": "uuid"})
+
+
+class IndividualAttached(BaseModel):
+    """V1 individual attach: the customer's id."""
+
+    data: AttachedCustomer
+
+
+class IndividualAttachRead(BaseModel):
+    """V2 individual attach: accepted and queued for the checks."""
+
+    data: AttachedCustomer
+    meta: None = Field(description="Always null")
+
+
+class EmptyData(BaseModel):
+    model_config = ConfigDict(json_schema_extra={"description": "Fin's generic response object; empty"})
+
+
+class Attached(BaseModel):
+    """The business and associated-party attaches (V1 and V2)."""
+
+    data: EmptyData
+
+
+class UploadedFiles(BaseModel):
+    files: list[dict[str, str]] = Field(description="One ``{field name: uri}`` object per file, in order")
+
+
+class UploadRead(BaseModel):
+    data: UploadedFiles

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from tollgate.auth.deps import Principal
 from tollgate.auth.service import Caller
+from tollgate.documents.schemas import Attached, IndividualAttached
 from tollgate.documents.service import v1_attach
 from tollgate.documents.v1_schemas import V1BusinessAttach, V1IndividualAttach, V1PartyAttach
 from tollgate.errors import Dialect, speaks
@@ -30,22 +30,6 @@ router = APIRouter(tags=["Customers"])
 
 BUSINESS_ATTACH_V2 = "/v2/customers/{customer_id}/business/attach"
 PARTY_ATTACH_V2 = "/v2/customers/{customer_id}/associated-parties/individual/attach"
-
-
-class AttachedCustomer(BaseModel):
-    customer_id: str
-
-
-class IndividualAttached(BaseModel):
-    data: AttachedCustomer
-
-
-class EmptyData(BaseModel):
-    pass
-
-
-class Attached(BaseModel):
-    data: EmptyData
 
 
 def _work(runtime: Runtime, session: Session, caller: Caller) -> UnitOfWork:
