@@ -154,3 +154,38 @@ def test_unknown_party_is_404_and_bad_body_422(integrator):
 def test_decisions_need_a_token(api):
     r = api.post("/sandbox/customers/00000000-0000-4000-8000-000000000000/approve")
     assert r.status_code == 401 and r.json() == {"message": "Authentication failed"}
+
+
+def test_request_for_information_lists_the_parties_entries_first(integrator):
+    """docs/verification.md and Fin's reference example: one entry per (party, section), each party's
+    entries first, then the customer's own sections, whatever order they were raised in."""
+    cid, tos = integrator.business("ops+review@acmecorp.com")
+    integrator.submit_business(cid, tos)
+    integrator.drain()
+    jane = integrator.detail(cid)["associated_parties"][0]["id"]
+    passport = {
+        "section": "identifying_documents",
+        "categories": [
+            {
+                "document_type": "PASSPORT",
+                "fields": [{"field_name": "files", "data_type": "URI", "status": "EXPIRED"}],
+            }
+        ],
+    }
+    formation = {
+        "section": "formation_documents",
+        "categories": [
+            {
+                "document_type": "REGISTRATION_DOCUMENT",
+                "fields": [{"field_name": "files", "data_type": "URI", "status": "MISSING"}],
+            }
+        ],
+    }
+    r = integrator.post(f"/sandbox/customers/{cid}/request-information", {"rfis": [formation]})
+    assert r.status_code == 200, r.text
+    r = integrator.post(
+        f"/sandbox/customers/{cid}/associated-parties/{jane}/request-information", {"rfis": [passport]}
+    )
+    assert r.status_code == 200, r.text
+    entries = [(e["scope"], e["section"]) for e in integrator.detail(cid)["request_for_information"]]
+    assert entries == [("ASSOCIATED_PARTY", "identifying_documents"), ("CUSTOMER", "formation_documents")]

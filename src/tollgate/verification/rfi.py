@@ -80,11 +80,10 @@ def raise_rfi(
     return row
 
 
-_OPEN = (
-    select(Rfi)
-    .where(Rfi.customer_id == bindparam("customer_id"), Rfi.status == OPEN)
-    .order_by(Rfi.raised_at, Rfi.position, Rfi.id)
-)
+# Each party's entries first, then the customer's own sections, as in Fin's reference example (and
+# docs/verification.md); within each, in the order raised.
+_ORDER = (Rfi.party_id.is_(None), Rfi.raised_at, Rfi.position, Rfi.id)
+_OPEN = select(Rfi).where(Rfi.customer_id == bindparam("customer_id"), Rfi.status == OPEN).order_by(*_ORDER)
 
 
 def open_rfis(session: Session, customer_id: uuid.UUID) -> list[Rfi]:
@@ -97,9 +96,7 @@ def open_rfis_for(session: Session, customer_ids: Iterable[uuid.UUID]) -> dict[u
     if not ids:
         return out
     for row in session.scalars(
-        select(Rfi)
-        .where(Rfi.customer_id.in_(ids), Rfi.status == OPEN)
-        .order_by(Rfi.raised_at, Rfi.position, Rfi.id)
+        select(Rfi).where(Rfi.customer_id.in_(ids), Rfi.status == OPEN).order_by(*_ORDER)
     ):
         out[row.customer_id].append(row)
     return out
