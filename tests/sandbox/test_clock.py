@@ -112,9 +112,16 @@ def test_moving_the_clock_makes_a_proof_of_address_stale(integrator):
     integrator.clock(advance_by="P80D")
     integrator.attach_individual(cid, tos, address_issued=(TODAY - timedelta(days=20)).isoformat())
     integrator.drain()
-    rfi = integrator.detail(cid)["request_for_information"]
+    detail = integrator.detail(cid)
+    rfi = detail["request_for_information"]
     assert rfi[0]["section"] == "address_documents"
     assert rfi[0]["categories"][0]["fields"][-1]["status"] == "EXPIRED"
+    [document] = [
+        d for d in detail["rejection_reason"]["documents"] if "EXPIRED_DOCUMENT" in d["reject_labels"]
+    ]
+    assert document["moderation_comment"] == (
+        "This document is not accepted.\n - The proof of address document must be issued within the last 90 days."
+    )
 
 
 def test_times_follow_the_clock(integrator: Integrator, receiver):

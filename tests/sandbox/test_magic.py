@@ -233,7 +233,12 @@ def reference_case_asserts(d: dict, uris: dict) -> None:
     assert d["customer_status"] == "ACTION_REQUIRED"
     assert (jane["ownership_percent"], jane["verification"]["status"]) == (60, "REJECTED")
     assert (robert["ownership_percent"], robert["verification"]["status"]) == (40, "APPROVED")
-    assert jane["verification"]["reason"] == {"for_customer": None, "for_developer": None}
+    # Fin's texts, not nulls: the moderation comment for the customer, the RFI reason for the developer.
+    assert jane["verification"]["reason"] == {
+        "for_customer": EXPIRING_COMMENT,
+        "for_developer": f"identifying_documents PASSPORT: {EXPIRING_REASON}",
+    }
+    assert robert["verification"]["reason"] == {"for_customer": None, "for_developer": None}
     assert d["rejection_reason"] == {
         "applicant": None,
         "documents": [],

@@ -386,6 +386,14 @@ def test_business_with_an_expiring_party_passport(api, auth_headers, runtime):
     }
     [party] = d["rejection_reason"]["associated_parties"]
     assert party["id"] == jane and party["applicant"]["reject_labels"] == ["EXPIRATION_DATE"]
+    # The rejected party says why, in Fin's texts; the approved one has nothing to say.
+    reasons = {p["id"]: p["verification"]["reason"] for p in d["associated_parties"]}
+    assert reasons[jane] == {
+        "for_customer": "Your identity document must be valid for at least 2 month(s) from the date of submission.",
+        "for_developer": "identifying_documents PASSPORT: User identity document is not valid for at least "
+        "2 month(s) from the date of submission.",
+    }
+    assert reasons[robert] == {"for_customer": None, "for_developer": None}
     [rfi] = d["request_for_information"]
     assert rfi["scope"] == "ASSOCIATED_PARTY" and rfi["associated_party_id"] == jane
     assert rfi["section"] == "identifying_documents"

@@ -244,7 +244,23 @@ def _reject_one_party(
     for other in customer.parties:
         if other.id != party.id:
             _approve_party(uow, customer, other)
-    service.reject_party(uow, customer, party, rejection=rejection, retry_rfis=[request])
+    comments = [d.moderation_comment for d in rejection.documents if d.moderation_comment]
+    problems: list[service.PartyProblem] = []
+    for category in request.categories:
+        for f in category["fields"]:
+            if f["field_name"] in ("files", "tos_policies_value"):
+                reason = None if f["status"] == "MISSING" else (f.get("reason") or f["status"])
+                problems.append((request.section, category["document_type"], comments, reason))
+    for_customer, for_developer = service.party_reason(problems)
+    service.reject_party(
+        uow,
+        customer,
+        party,
+        rejection=rejection,
+        retry_rfis=[request],
+        for_customer=for_customer,
+        for_developer=for_developer,
+    )
 
 
 def _missing(uow: UnitOfWork, customer: Customer, doc_type: str) -> None:

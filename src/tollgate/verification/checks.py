@@ -64,6 +64,10 @@ ADDRESS_MAX_AGE = timedelta(days=90)
 EXPIRY_COMMENT = "Your identity document must be valid for at least 2 month(s) from the date of submission."
 EXPIRY_REASON = "User identity document is not valid for at least 2 month(s) from the date of submission."
 EXPIRED_ADDRESS_REASON = "Proof of address must be issued within the last 90 days."
+# Fin's wording for address documents ("Must be issued within the last 90 days"), in its comment form.
+EXPIRED_ADDRESS_COMMENT = (
+    "This document is not accepted.\n - The proof of address document must be issued within the last 90 days."
+)
 DUPLICATE_REASON = "The same file is used for more than one document."
 DUPLICATE_COMMENT = "This document is not accepted.\n - The same file was submitted for another document."
 
@@ -127,6 +131,17 @@ class Outcome:
         return any(p.attachment.party_id == party_id for p in self.problems) or any(
             pid == party_id for pid, _ in self.missing
         )
+
+    def party_reason(self, party_id: uuid.UUID) -> tuple[str, str]:
+        problems: list[service.PartyProblem] = [
+            (p.attachment.section, p.attachment.doc_type, p.comments, p.files_reason or ", ".join(p.labels))
+            for p in self.problems
+            if p.attachment.party_id == party_id
+        ]
+        for (pid, section), types in self.missing.items():
+            if pid == party_id:
+                problems.extend((section, doc_type, [], None) for doc_type in types)
+        return service.party_reason(problems)
 
 
 def _limits(runtime: Runtime) -> inspection.Limits:
@@ -204,7 +219,7 @@ def evaluate(session: Session, runtime: Runtime, customer: Customer, submitted: 
             problem.add("EXPIRATION_DATE", EXPIRY_COMMENT, EXPIRY_REASON, dates=True)
         stale = att.issue_date is not None and submitted - att.issue_date > ADDRESS_MAX_AGE
         if att.section == "address_documents" and stale:
-            problem.add("EXPIRED_DOCUMENT", "", EXPIRED_ADDRESS_REASON, status="EXPIRED")
+            problem.add("EXPIRED_DOCUMENT", EXPIRED_ADDRESS_COMMENT, EXPIRED_ADDRESS_REASON, status="EXPIRED")
         if problem.labels or problem.files_reason:
             outcome.problems.append(problem)
 
@@ -316,8 +331,10 @@ def apply(uow: UnitOfWork, customer: Customer, outcome: Outcome) -> None:
         return
     for party in customer.parties:
         if outcome.party_has_problems(party.id):
-            if party.verification_status != P.REJECTED.value:
-                transition_party(uow, customer, party, P.REJECTED)
+            for_customer, for_developer = outcome.party_reason(party.id)
+            transition_party(
+                uow, customer, party, P.REJECTED, for_customer=for_customer, for_developer=for_developer
+            )
         elif party.verification_status != P.APPROVED.value:
             if party.verification_status != P.REVIEWING.value:
                 transition_party(uow, customer, party, P.REVIEWING)

@@ -6,6 +6,7 @@ the way in for people (it checks the state the decision expects first)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +37,28 @@ class RejectedDocument:
             "moderation_comment": self.moderation_comment,
             "reject_labels": self.reject_labels,
         }
+
+
+# One thing wrong with a party's documents: (section, document type, moderation comments, RFI reason); the
+# reason is None for a document that is missing.
+PartyProblem = tuple[str, str, Sequence[str], str | None]
+
+
+def party_reason(problems: Iterable[PartyProblem]) -> tuple[str, str]:
+    """``verification.reason`` of a party the checks reject, in Fin's texts (DOMAIN.md 7.4, 10): for the
+    customer, the moderation comments of its documents; for the developer, each document's RFI reason. One
+    a line, each once."""
+    for_customer: dict[str, None] = {}
+    for_developer: dict[str, None] = {}
+    for section, doc_type, comments, reason in problems:
+        if reason is None:
+            for_customer[f"A required document is missing: {doc_type}."] = None
+            for_developer[f"{section} {doc_type}: missing"] = None
+            continue
+        for comment in comments or [reason]:
+            for_customer[comment] = None
+        for_developer[f"{section} {doc_type}: {reason}"] = None
+    return "\n".join(for_customer), "\n".join(for_developer)
 
 
 @dataclass
