@@ -59,6 +59,15 @@ class Settings(BaseSettings):
     # The largest request body, in bytes, of every endpoint but the upload (whose limit follows from the
     # upload limits below); larger bodies are refused (413) before they are read (guard.py).
     request_max_body_bytes: int = Field(default=1024 * 1024, gt=0)
+    # Rate limits (ratelimit.py), per minute, shared by every process through the database: requests of one
+    # API client; token requests per address and per client id; operator sign-ins per address. None: on in
+    # live mode, off in sandbox mode (where an integrator's test suite logs in once per test).
+    rate_limits: bool | None = None
+    rate_limit_api_per_minute: int = Field(default=3000, ge=1)
+    rate_limit_token_per_minute: int = Field(default=60, ge=1)
+    rate_limit_token_per_address_per_minute: int = Field(default=600, ge=1)
+    rate_limit_login_per_minute: int = Field(default=20, ge=1)
+    rate_limit_sync_seconds: float = Field(default=0.25, ge=0)
     # Upload limits.
     upload_max_file_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     upload_max_files: int = Field(default=20, gt=0)
@@ -159,6 +168,10 @@ class Settings(BaseSettings):
     @property
     def sandbox(self) -> bool:
         return self.mode is Mode.SANDBOX
+
+    @property
+    def rate_limits_on(self) -> bool:
+        return self.rate_limits if self.rate_limits is not None else self.mode is Mode.LIVE
 
     @property
     def require_totp(self) -> bool:

@@ -93,6 +93,15 @@ class PayloadTooLarge(TollgateError):
     message = "Payload too large"
 
 
+class TooManyRequests(TollgateError):
+    status_code = 429
+    message = "Too many requests; retry after the time in Retry-After"
+
+    def __init__(self, message: str | None = None, headers: Sequence[tuple[bytes, bytes]] = ()) -> None:
+        super().__init__(message)
+        self.headers = list(headers)
+
+
 class MalformedBody(TollgateError):
     status_code = 400
     message = "Malformed request body"
@@ -179,7 +188,10 @@ def render(exc: TollgateError, dialect: Dialect) -> JSONResponse:
         body = {"status": status, "message": exc.message}
     else:
         body = {"message": exc.message}
-    return JSONBody(body, status_code=status)
+    response = JSONBody(body, status_code=status)
+    if isinstance(exc, TooManyRequests):
+        response.raw_headers.extend(exc.headers)
+    return response
 
 
 async def _tollgate_handler(request: Request, exc: Exception) -> JSONResponse:

@@ -6,7 +6,9 @@ from tollgate.customers import search as _search  # noqa: F401 - registers the b
 from tollgate.customers.models import AssociatedParty, Customer, CustomerCounter, IdentifierDigest
 from tollgate.db import Base
 from tollgate.documents.models import AttachBatch, Attachment, StoredFile
+from tollgate.idempotency import IdempotencyKey
 from tollgate.jobs.models import Job
+from tollgate.ratelimit import RateLimitCounter
 from tollgate.sandbox.models import SandboxClient
 from tollgate.verification.models import AuditEntry, Operator, Rfi
 from tollgate.webhooks.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
@@ -25,11 +27,13 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "Event",
+    "IdempotencyKey",
     "IdentifierDigest",
     "Job",
     "Operator",
     "OperatorSession",
     "ProposedDecision",
+    "RateLimitCounter",
     "RefreshFamily",
     "RefreshToken",
     "Rfi",

@@ -23,6 +23,7 @@ from tollgate.documents.storage import FileStore, LocalFileStore, S3FileStore
 from tollgate.keystore import load_key_source
 from tollgate.kit.clock import Clock, SystemClock
 from tollgate.kit.crypto import Keyring, attach
+from tollgate.ratelimit import Limiter
 from tollgate.sandbox.clock import clocks_for
 from tollgate.sandbox.policies import SandboxPolicies
 from tollgate.uow import UnitOfWork
@@ -44,6 +45,8 @@ class Runtime:
     policies: Policies = field(default=None)  # type: ignore[assignment]  # set in __post_init__
     # Decodes uploaded files on low-priority threads of their own (documents/decoder.py).
     decoder: Decoder = field(default=None)  # type: ignore[assignment]  # set in __post_init__
+    # Rate limits shared through the database (ratelimit.py).
+    limiter: Limiter = field(init=False, repr=False)
     # A token's signature and claims never change: each is verified once per process, on the event loop.
     verify_token: Callable[[str], AccessClaims] = field(init=False, repr=False)
 
@@ -56,6 +59,7 @@ class Runtime:
             self.decoder = Decoder(
                 self.settings.decode_threads, self.settings.decode_nice, isolation.Bounds.of(self.settings)
             )
+        self.limiter = Limiter(self.write_sessions, sync_seconds=self.settings.rate_limit_sync_seconds)
         self.verify_token = functools.lru_cache(maxsize=4096)(
             functools.partial(verify_access_token, self.keys, self.settings)
         )

@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from tollgate.auth import service
 from tollgate.auth.schemas import TokenCreate, TokenRead, TokenRefresh
+from tollgate.errors import TooManyRequests
 from tollgate.handler import one_thread
 from tollgate.http_docs import AUTH_401, VALIDATION_422, responses
 from tollgate.kit.timefmt import token_instant
@@ -26,6 +27,12 @@ def _read(pair: service.TokenPair) -> TokenRead:
 @one_thread
 def issue_token(body: TokenCreate, runtime: RuntimeDep, session: SessionDep) -> TokenRead:
     """Trade client credentials for an access token and a refresh token."""
+    settings = runtime.settings
+    if settings.rate_limits_on:
+        key, limit = f"token-client:{body.client_id}", settings.rate_limit_token_per_minute
+        decision = runtime.limiter.hit(key, limit, 60)
+        if not decision.allowed:
+            raise TooManyRequests(headers=decision.headers())
     pair = service.issue_tokens(
         session,
         runtime.keys,

@@ -4,6 +4,7 @@ failed attempts, an optional TOTP second factor. Separate from API clients: anot
 
 from __future__ import annotations
 
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from tollgate.auth.service import JWT_ALGORITHM, Keys
 from tollgate.config import Settings
-from tollgate.errors import AuthenticationFailed
+from tollgate.errors import AuthenticationFailed, TooManyRequests
 from tollgate.kit.ids import new_uuid
 from tollgate.verification.models import Operator
 
@@ -26,6 +27,16 @@ AUDIENCE = "tollgate-operator"
 MIN_PASSWORD = 12
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("not-a-password")
+_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots_lock = threading.Lock()
+
+
+def _verify_slots(settings: Settings) -> threading.BoundedSemaphore:
+    size = max(1, settings.request_threads // 2)
+    with _slots_lock:
+        if size not in _slots:
+            _slots[size] = threading.BoundedSemaphore(size)
+        return _slots[size]
 
 
 class Role(StrEnum):
@@ -190,11 +201,19 @@ def check_credentials(
     op = get_by_username(session, username)
     if op is not None and locked(op, now):
         raise AuthenticationFailed(_locked_message(op))
+    # An argon2 verification takes tens of milliseconds of CPU on purpose: at most half the request
+    # threads verify at once, and a sign-in past that is told to retry rather than wait for a thread, so a
+    # flood of sign-ins cannot take every thread from the API's other callers.
+    slots = _verify_slots(settings)
+    if not slots.acquire(blocking=False):
+        raise TooManyRequests("Too many sign-ins at once; try again in a moment", [(b"retry-after", b"1")])
     try:
         _hasher.verify(op.password_hash if op else _DUMMY_HASH, password)
         ok = op is not None
     except (VerificationError, InvalidHashError):
         ok = False
+    finally:
+        slots.release()
     if op is None:
         raise AuthenticationFailed()
     if ok and op.totp_secret:

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from tollgate.console import sessions
 from tollgate.db import unit_of_work
-from tollgate.errors import AuthenticationFailed
+from tollgate.errors import AuthenticationFailed, TooManyRequests
 from tollgate.runtime import RuntimeDep
 from tollgate.verification import operators
 from tollgate.verification.models import Operator
@@ -77,6 +77,15 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
 
     def run() -> str:
         now = runtime.now()
+        settings = runtime.settings
+        if settings.rate_limits_on:
+            limit = settings.rate_limit_login_per_minute
+            decision = runtime.limiter.hit(f"login-ip:{ip}", limit, 60)
+            if not decision.allowed:
+                raise TooManyRequests(
+                    f"Too many sign-ins from this address; try again in {decision.reset} seconds.",
+                    decision.headers(),
+                )
         with unit_of_work(runtime.write_sessions) as session:
             op = operators.check_credentials(session, runtime.settings, now, username, password, code)
             return sessions.start(session, runtime.settings, op, now, ip, agent)
@@ -88,6 +97,10 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
         if message == "Authentication failed":
             message = "Wrong username, password or code."
         return _login_page(runtime, fresh, next_url, 401, message, username)
+    except TooManyRequests as exc:
+        page = _login_page(runtime, fresh, next_url, 429, exc.message, username)
+        page.raw_headers.extend(exc.headers)
+        return page
     response = kit.redirect(next_url)
     kit.set_session_cookie(response, runtime, token)
     response.delete_cookie(kit.LOGIN_COOKIE, path="/console")
