@@ -74,6 +74,8 @@ def _start(backend: Backend, name: str, src: Path, size: int, logs: Path) -> Sid
     env["PYTHONPATH"] = f"{src}:{ROOT}"
     env["TOLLGATE_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     env["TOLLGATE_MODE"] = "live"
+    # The bench measures the server, not its rate limits (on by default in live mode).
+    env["TOLLGATE_RATE_LIMITS"] = "false"
     command = [str(BIN / "tollgate"), "serve", "--no-worker", "--port", str(port)]
     server = Process(name, command, env, logs / f"server-{name}.log", port)
     ceiling_port = free_port()

@@ -94,6 +94,8 @@ class Bench:
         port = free_port()
         self.env = base_env(backend.url(database), storage)
         self.env["TOLLGATE_MODE"] = "live"
+        # The bench measures the server, not its rate limits (on by default in live mode).
+        self.env["TOLLGATE_RATE_LIMITS"] = "false"
         if src is not None:
             self.env["PYTHONPATH"] = f"{src}:{ROOT}"
         self.env["TOLLGATE_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"

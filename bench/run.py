@@ -245,6 +245,8 @@ def _env(options: Options, backend: Backend, database: str, port: int, mode: str
     env = base_env(backend.url(database), VAR / "files-work")
     env["TOLLGATE_PUBLIC_BASE_URL"] = f"http://127.0.0.1:{port}"
     env["TOLLGATE_MODE"] = mode
+    # The bench measures the server, not its rate limits (on by default in live mode).
+    env["TOLLGATE_RATE_LIMITS"] = "false"
     if options.src is not None:
         env["PYTHONPATH"] = f"{options.src}:{ROOT}"
     return env
