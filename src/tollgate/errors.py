@@ -250,6 +250,8 @@ def install(app: FastAPI, authenticate: Authenticate) -> None:
     async def http_handler(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc.__cause__, UnicodeDecodeError):
             return await _unreadable_body(request, authenticate, NOT_UTF8)
+        if isinstance(exc.__cause__, RecursionError):  # JSON nested deeper than the parser goes
+            return await _unreadable_body(request, authenticate, MALFORMED_JSON)
         return await _http_handler(request, exc)
 
     app.add_exception_handler(TollgateError, _tollgate_handler)

@@ -225,3 +225,14 @@ def deep_page_tree_pdf(levels: int = 7, fanout: int = 10) -> bytes:
         out += f"{off:010d} 00000 n \n".encode()
     out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
     return bytes(out)
+
+
+def jpeg_with_second_frame_header(jpeg: bytes, width: int, height: int) -> bytes:
+    """``jpeg`` with a copy of its frame header (SOF0) that declares ``width`` x ``height``, placed right
+    after the first: a file that shows one size to a header reader that stops at the first frame header
+    and another to a decoder that reads them all."""
+    start = jpeg.index(b"\xff\xc0")
+    (length,) = struct.unpack(">H", jpeg[start + 2 : start + 4])
+    first = jpeg[start : start + 2 + length]
+    second = first[:5] + struct.pack(">HH", height, width) + first[9:]
+    return jpeg[: start + len(first)] + second + jpeg[start + len(first) :]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import struct
 from collections.abc import Callable
 from typing import Any
 
@@ -339,19 +338,8 @@ def test_limits_must_be_positive(field: str) -> None:
         Limits(**{field: 0})
 
 
-def _with_second_frame_header(jpeg: bytes, width: int, height: int) -> bytes:
-    """``jpeg`` with a copy of its frame header (SOF0) that declares ``width`` x ``height``, placed right
-    after the first: a file that shows one size to a header reader that stops at the first frame header
-    and another to a decoder that reads them all."""
-    start = jpeg.index(b"\xff\xc0")
-    (length,) = struct.unpack(">H", jpeg[start + 2 : start + 4])
-    first = jpeg[start : start + 2 + length]
-    second = first[:5] + struct.pack(">HH", height, width) + first[9:]
-    return jpeg[: start + len(first)] + second + jpeg[start + len(first) :]
-
-
 def test_a_jpeg_with_two_frame_headers_is_measured_as_the_decoder_sees_it() -> None:
-    data = _with_second_frame_header(samples.jpeg_bytes(800, 800), 10_000, 10_000)
+    data = samples.jpeg_with_second_frame_header(samples.jpeg_bytes(800, 800), 10_000, 10_000)
     with pytest.warns(Image.DecompressionBombWarning), Image.open(io.BytesIO(data)) as image:
         assert image.size == (10_000, 10_000)  # what Pillow would decode
     assert docs.image_size(data, JPEG) == (10_000, 10_000)
