@@ -30,7 +30,7 @@ from sqlalchemy import insert, text
 from bench.database import VAR
 from tollgate.app import create_app
 from tollgate.auth import service as auth
-from tollgate.cli.main import migrate_database
+from tollgate.cli.common import migrate_database
 from tollgate.config import Settings
 from tollgate.customers.models import Customer, IdentifierDigest
 from tollgate.db import unit_of_work

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from tollgate.app import create_app
 from tollgate.auth import service as auth
-from tollgate.cli.main import migrate_database
+from tollgate.cli.common import migrate_database
 from tollgate.config import Settings
 from tollgate.db import unit_of_work
 from tollgate.kit.clock import OffsetClock

@@ -42,3 +42,17 @@ def head_revision() -> str | None:
     from alembic.script import ScriptDirectory
 
     return ScriptDirectory(str(MIGRATIONS)).get_current_head()
+
+
+def current_revision(url: str) -> str | None:
+    """The revision the database at ``url`` is migrated to; None when it has never been migrated."""
+    from alembic.runtime.migration import MigrationContext
+
+    from tollgate.db import make_engine
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    finally:
+        engine.dispose()

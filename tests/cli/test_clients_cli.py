@@ -38,6 +38,7 @@ def cli(settings, tmp_path):
             assert proc.returncode == 0, proc.stderr
         return proc
 
+    run.env = env  # type: ignore[attr-defined]
     return run
 
 

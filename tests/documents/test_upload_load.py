@@ -52,7 +52,7 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
     work = tmp_path_factory.mktemp("upload-load")
     log = work / "server.log"
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_") or k == "TOLLGATE_HOME"}
     env.update(
         {
             "TOLLGATE_DATABASE_URL": settings.database_url,

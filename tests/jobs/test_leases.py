@@ -64,7 +64,7 @@ def _markers(runtime: Runtime) -> int:
 
 
 def _env(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_") or k == "TOLLGATE_HOME"}
     env.update(
         TOLLGATE_DATABASE_URL=settings.database_url,
         TOLLGATE_KEYS=settings.keys or "",

@@ -257,7 +257,7 @@ def failing_receiver() -> Iterator[Callable[[int], Receiver]]:
 
 
 def cli_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_") or k == "TOLLGATE_HOME"}
     env.update(
         TOLLGATE_DATABASE_URL=settings.database_url,
         TOLLGATE_KEYS=settings.keys or "",

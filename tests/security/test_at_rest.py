@@ -112,7 +112,7 @@ def test_exact_search_by_tax_id_and_document_number_goes_through_the_blind_index
 def test_customers_find_command(api, auth_headers, settings):
     cid, _ = _individual(api, auth_headers)
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")},
+        **{k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_") or k == "TOLLGATE_HOME"},
         "TOLLGATE_DATABASE_URL": settings.database_url,
         "TOLLGATE_KEYS": settings.keys,
     }

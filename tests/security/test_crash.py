@@ -27,7 +27,7 @@ def _free_port() -> int:
 
 
 def _start(settings, port: int, log: Path) -> subprocess.Popen[bytes]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_") or k == "TOLLGATE_HOME"}
     env.update(
         TOLLGATE_DATABASE_URL=settings.database_url,
         TOLLGATE_KEYS=settings.keys,

@@ -21,7 +21,7 @@ from tests.factories import individual_body
 from tests.security.dump import file_bytes
 from tollgate.app import create_app
 from tollgate.auth import service as auth
-from tollgate.cli.main import migrate_database
+from tollgate.cli.common import migrate_database
 from tollgate.config import Settings
 from tollgate.customers import search
 from tollgate.db import unit_of_work
@@ -35,7 +35,7 @@ PHONE = "+14155550177"
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_") or k == "TOLLGATE_HOME"}
     env.update(
         TOLLGATE_DATABASE_URL=f"sqlite:///{tmp_path / 'own.db'}",
         TOLLGATE_KEY_FILE=str(tmp_path / "keys.json"),
@@ -123,13 +123,13 @@ def test_live_mode_refuses_to_start_without_keys_outside_the_database(tmp_path):
     assert _run(tmp_path, "migrate").returncode == 0
     r = _run(tmp_path, "serve", "--port", "1", TOLLGATE_MODE="live")
     assert r.returncode == 1
-    assert "cannot start: no data keys" in _flat(r.stdout) and "tollgate keys init" in _flat(r.stdout)
+    assert "cannot start: no data keys" in _flat(r.stderr) and "tollgate keys init" in _flat(r.stderr)
     assert "Traceback" not in r.stdout + r.stderr
     # Data keys alone are not enough: the signing key and pepper must not come from the database.
     only_data = json.dumps(Keyring.generate().to_document())
     r = _run(tmp_path, "serve", "--port", "1", TOLLGATE_MODE="live", TOLLGATE_KEYS=only_data)
     assert r.returncode == 1
-    assert "live mode needs the signing key and the secret pepper outside the database" in _flat(r.stdout)
+    assert "live mode needs the signing key and the secret pepper outside the database" in _flat(r.stderr)
     # With a key file from `keys init`, live mode runs.
     assert _run(tmp_path, "keys", "init").returncode == 0
     assert oct((tmp_path / "keys.json").stat().st_mode & 0o777) == "0o600"

@@ -41,7 +41,7 @@ def test_a_database_error_is_logged_without_its_parameters(runtime, caplog):
 
 
 def _env(settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_") or k == "TOLLGATE_HOME"}
     env.update(TOLLGATE_DATABASE_URL=settings.database_url, TOLLGATE_KEYS=settings.keys)
     return env
 

@@ -225,7 +225,7 @@ def all_settled(rt: Runtime) -> bool:
 
 
 def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TOLLGATE_") or k == "TOLLGATE_HOME"}
     env.update(
         {
             "TOLLGATE_DATABASE_URL": settings.database_url,

@@ -41,9 +41,9 @@ def test_endpoints_from_the_command_line(api, auth_headers, settings):
     assert rotated["secret"] != added["secret"] and rotated["previous_secret_expires_at"] is None
 
     r = tollgate("webhooks", "add", "http://169.254.1.1/", "--client", "main", env=env)
-    assert r.returncode == 1 and "link-local" in r.stdout
+    assert r.returncode == 1 and "link-local" in r.stderr
     r = tollgate("webhooks", "list", "--client", "nobody", env=env)
-    assert r.returncode == 1 and "no client" in r.stdout
+    assert r.returncode == 1 and "no client" in r.stderr
 
     r = tollgate("webhooks", "remove", added["id"], "--client", "main", env=env)
     assert r.returncode == 0 and json.loads(r.stdout) == {"deleted": added["id"]}

@@ -9,14 +9,13 @@ from rich.console import Console
 from sqlalchemy import select
 
 from tollgate.auth.models import ApiClient
+from tollgate.cli.common import open_runtime
 from tollgate.customers import search
 from tollgate.customers.models import Customer
 from tollgate.db import unit_of_work
 from tollgate.runtime import Runtime
 
-customers_app = typer.Typer(
-    help="Customers of every client, found by exact identifiers.", no_args_is_help=True
-)
+customers_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown")
 console = Console()
 
 
@@ -26,8 +25,6 @@ def find(
     document_number: Annotated[str | None, typer.Option(help="An exact identity document number")] = None,
 ) -> None:
     """Print the customers (id, client, type, status) whose tax id or document number is the one given."""
-    from tollgate.cli.main import open_runtime
-
     if (tax_id is None) == (document_number is None):
         console.print("[red]give exactly one of --tax-id and --document-number[/red]")
         raise typer.Exit(2)

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine
 
+from tollgate.cli.common import show_table
 from tollgate.config import get_settings
 from tollgate.db import make_engine
 from tollgate.keystore import key_file_path, load_key_source
@@ -26,7 +27,7 @@ from tollgate.kit.crypto import (
 )
 from tollgate.models import Base
 
-keys_app = typer.Typer(help="Data keys, the signing key and the secret pepper.", no_args_is_help=True)
+keys_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown")
 console = Console()
 
 
@@ -73,8 +74,10 @@ def reseal_all(engine: Engine, keyring: Keyring) -> int:
 def init(
     live: Annotated[bool, typer.Option(help="Also generate the signing key and pepper (live mode)")] = True,
 ) -> None:
-    """Write a new key file (TOLLGATE_KEY_FILE, default var/keys.json): data keys, and for live mode the
-    JWT signing key and client-secret pepper. Refuses to overwrite one."""
+    """Write a new key file (TOLLGATE_KEY_FILE, default keys.json in TOLLGATE_HOME).
+
+    It holds the data keys and, for live mode, the JWT signing key and client-secret pepper. An existing
+    key file is never overwritten."""
     path = key_file_path(get_settings())
     if path.exists():
         raise fail(f"{path} exists; keys are rotated with `tollgate keys rotate`, never overwritten")
@@ -106,7 +109,7 @@ def status() -> None:
         for name, _key, column, _purpose, _json in sealed_columns():
             table.add_row(f"{name}.{column}", str(count_not_under(conn, keyring, name, column)))
     engine.dispose()
-    console.print(table)
+    show_table(table)
 
 
 @keys_app.command("rotate")

@@ -12,16 +12,14 @@ import typer
 from sqlalchemy.orm import Session
 
 from tollgate.auth import service as auth
-from tollgate.config import get_settings
+from tollgate.cli.common import open_runtime
 from tollgate.console import sessions
 from tollgate.db import unit_of_work
-from tollgate.runtime import Runtime, build_runtime
+from tollgate.runtime import Runtime
 from tollgate.verification import operators as ops
 from tollgate.verification.models import Operator
 
-operators_app = typer.Typer(
-    help="Operator accounts of the reviewer console and /ops/v1.", no_args_is_help=True
-)
+operators_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown")
 
 RoleOpt = Annotated[ops.Role, typer.Option("--role", help="reviewer, senior or admin")]
 ClientOpt = Annotated[
@@ -30,6 +28,7 @@ ClientOpt = Annotated[
         "--client", help="Limit to this API client (client_id or name); repeat for several; none: all"
     ),
 ]
+UsernameArg = Annotated[str, typer.Argument(help="The operator's username")]
 PasswordStdin = Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin")]
 
 
@@ -74,7 +73,7 @@ def _row(session: Session, op: Operator, now: object) -> dict[str, object]:
 
 
 def _change(username: str, change: Callable[[Runtime, Session, Operator], None]) -> None:
-    runtime = build_runtime(get_settings())
+    runtime = open_runtime()
     try:
         with unit_of_work(runtime.write_sessions) as session:
             op = ops.get_by_username(session, username)
@@ -88,14 +87,14 @@ def _change(username: str, change: Callable[[Runtime, Session, Operator], None])
 
 @operators_app.command("create")
 def create(
-    username: Annotated[str, typer.Option("--username")],
+    username: Annotated[str, typer.Option("--username", help="The username to sign in with")],
     role: RoleOpt = ops.Role.REVIEWER,
     client: ClientOpt = [],  # noqa: B006
     password_stdin: PasswordStdin = False,
 ) -> None:
     """Create an operator (password: at least 12 characters)."""
     password = _password(password_stdin)
-    runtime = build_runtime(get_settings())
+    runtime = open_runtime()
     try:
         with unit_of_work(runtime.write_sessions) as session:
             if ops.get_by_username(session, username) is not None:
@@ -116,14 +115,14 @@ def create(
 @operators_app.command("list")
 def list_() -> None:
     """Every operator, one JSON object a line."""
-    runtime = build_runtime(get_settings())
+    runtime = open_runtime()
     with unit_of_work(runtime.read_sessions) as session:
         for op in ops.list_operators(session):
             typer.echo(json.dumps(_row(session, op, runtime.now())))
 
 
 @operators_app.command("disable")
-def disable(username: str) -> None:
+def disable(username: UsernameArg) -> None:
     """Stop an operator signing in, and end their sessions."""
 
     def change(runtime: Runtime, session: Session, op: Operator) -> None:
@@ -134,32 +133,34 @@ def disable(username: str) -> None:
 
 
 @operators_app.command("enable")
-def enable(username: str) -> None:
+def enable(username: UsernameArg) -> None:
+    """Let a disabled operator sign in again."""
     _change(username, lambda _r, _s, op: ops.enable(op))
 
 
 @operators_app.command("unlock")
-def unlock(username: str) -> None:
+def unlock(username: UsernameArg) -> None:
     """Lift the lock after too many failed sign-ins."""
     _change(username, lambda _r, _s, op: ops.unlock(op))
 
 
 @operators_app.command("set-role")
 def set_role(
-    username: str, role: Annotated[ops.Role, typer.Argument(help="reviewer, senior or admin")]
+    username: UsernameArg, role: Annotated[ops.Role, typer.Argument(help="reviewer, senior or admin")]
 ) -> None:
+    """Change an operator's role."""
     _change(username, lambda _r, _s, op: ops.set_role(op, role))
 
 
 @operators_app.command("set-clients")
-def set_clients(username: str, client: ClientOpt = []) -> None:  # noqa: B006
+def set_clients(username: UsernameArg, client: ClientOpt = []) -> None:  # noqa: B006
     """Limit an operator to some API clients (none given: all)."""
     _change(username, lambda _r, session, op: ops.set_clients(op, _client_pks(session, client)))
 
 
 @operators_app.command("reset-password")
 def reset_password(
-    username: str,
+    username: UsernameArg,
     password_stdin: PasswordStdin = False,
     totp: Annotated[bool, typer.Option("--reset-totp", help="Also remove the second factor")] = False,
 ) -> None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -13,22 +11,23 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 
-from tollgate.config import get_settings
+from tollgate.cli.common import describe_refusal, fail, open_runtime, parse_uuid, read_json_object
 from tollgate.console import decisions
+from tollgate.customers.enums import CustomerStatus
 from tollgate.db import unit_of_work
-from tollgate.errors import TollgateError, ValidationFailed
-from tollgate.runtime import build_runtime
+from tollgate.errors import TollgateError, from_pydantic
 from tollgate.verification import commands
 from tollgate.verification import operators as ops
 from tollgate.verification.router import load_customer, review_view
 from tollgate.verification.schemas import PartyRejectIn, RejectIn, RequestInformationIn
 from tollgate.verification.transitions import Actor
 
-review_app = typer.Typer(
-    help="Review decisions on customers and their associated parties.", no_args_is_help=True
-)
+review_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown")
 
 OperatorOpt = Annotated[str, typer.Option("--operator", help="Username of the reviewer deciding")]
+CustomerArg = Annotated[str, typer.Argument(help="The customer's id")]
+PartyArg = Annotated[str, typer.Argument(help="The associated party's id")]
+LabelOpt = Annotated[list[str] | None, typer.Option("--label", help="A reject label; repeat for several")]
 
 
 def _decide(operator: str, make: Callable[[], commands.Command]) -> None:
@@ -36,16 +35,14 @@ def _decide(operator: str, make: Callable[[], commands.Command]) -> None:
     decision, audit rows, RFIs and webhooks as the operator API and the console."""
     try:
         command = make()
-    except (ValueError, ValidationError) as exc:
-        typer.echo(f"invalid input: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    runtime = build_runtime(get_settings())
+    except ValidationError as exc:
+        fail(f"invalid input: {describe_refusal(from_pydantic(exc.errors()))}", 2)
+    runtime = open_runtime()
     try:
         with unit_of_work(runtime.write_sessions) as session:
             account = ops.get_by_username(session, operator)
             if account is None or account.disabled_at is not None:
-                typer.echo(f"no active operator named {operator!r}", err=True)
-                raise typer.Exit(1)
+                fail(f"no active operator named {operator!r}")
             me = ops.identity(account)
             customer = load_customer(session, command.customer_id, me)
             uow = runtime.work(session, Actor("reviewer", operator), customer.client_pk)
@@ -57,69 +54,67 @@ def _decide(operator: str, make: Callable[[], commands.Command]) -> None:
                 typer.echo(json.dumps(decisions.proposal_view(outcome.proposal), indent=2))
                 return
             view = review_view(session, runtime, outcome.customer)
-    except ValidationFailed as exc:
-        details = "; ".join(f"{path}: {msg}" for path, msg in exc.errors)
-        typer.echo(f"refused: {exc.message}: {details}", err=True)
-        raise typer.Exit(1) from exc
     except TollgateError as exc:
-        typer.echo(f"refused: {exc.message}", err=True)
-        raise typer.Exit(1) from exc
+        fail(f"refused: {describe_refusal(exc)}")
     typer.echo(json.dumps(view["customer"], indent=2))
 
 
-def _load_json(path: Path | None) -> dict[str, object]:
-    if path is None:
-        return {}
-    text = sys.stdin.read() if str(path) == "-" else path.read_text()
-    loaded = json.loads(text)
-    assert isinstance(loaded, dict)
-    return loaded
-
-
 @review_app.command("queue")
-def queue(status: Annotated[str, typer.Option()] = "REVIEWING") -> None:
-    """Customers waiting in a status (REVIEWING by default)."""
+def queue(
+    status: Annotated[
+        CustomerStatus, typer.Option(help="The status whose customers are listed")
+    ] = CustomerStatus.REVIEWING,
+) -> None:
+    """Customers in a status (REVIEWING by default), the longest waiting first: id, type, status, name."""
     from sqlalchemy import select
 
     from tollgate.customers.models import Customer
 
-    runtime = build_runtime(get_settings())
+    runtime = open_runtime()
     with unit_of_work(runtime.read_sessions) as session:
         for c in session.scalars(
-            select(Customer).where(Customer.status == status).order_by(Customer.last_status_updated_at)
+            select(Customer).where(Customer.status == status.value).order_by(Customer.last_status_updated_at)
         ):
             name = c.business_name or f"{c.first_name} {c.last_name}"
             typer.echo(f"{c.id}  {c.type:<10}  {c.status:<28}  {name}")
 
 
 @review_app.command("show")
-def show(customer_id: str) -> None:
+def show(customer_id: CustomerArg) -> None:
     """Everything about one customer: detail, stored request, RFI history, audit trail."""
-    runtime = build_runtime(get_settings())
+    runtime = open_runtime()
     with unit_of_work(runtime.read_sessions) as session:
-        customer = load_customer(session, uuid.UUID(customer_id))
+        customer = load_customer(session, parse_uuid(customer_id, "the customer id"))
         typer.echo(json.dumps(review_view(session, runtime, customer), indent=2, default=str))
 
 
 @review_app.command("approve")
 def approve(
-    customer_id: str, operator: OperatorOpt, note: Annotated[str | None, typer.Option()] = None
+    customer_id: CustomerArg,
+    operator: OperatorOpt,
+    note: Annotated[str | None, typer.Option(help="A note kept in the audit trail")] = None,
 ) -> None:
-    _decide(operator, lambda: commands.Approve(uuid.UUID(customer_id), note))
+    """Approve a customer, as POST /ops/v1/customers/{id}/approve does."""
+    cid = parse_uuid(customer_id, "the customer id")
+    _decide(operator, lambda: commands.Approve(cid, note))
 
 
 @review_app.command("hold")
 def hold(
-    customer_id: str, operator: OperatorOpt, reason: Annotated[str | None, typer.Option()] = None
+    customer_id: CustomerArg,
+    operator: OperatorOpt,
+    reason: Annotated[str | None, typer.Option(help="Why the customer is held (audit trail)")] = None,
 ) -> None:
-    _decide(operator, lambda: commands.Hold(uuid.UUID(customer_id), reason))
+    """Put a customer on hold (IN_COMPLIANCE), as POST /ops/v1/customers/{id}/hold does."""
+    cid = parse_uuid(customer_id, "the customer id")
+    _decide(operator, lambda: commands.Hold(cid, reason))
 
 
 @review_app.command("reject")
 def reject(
-    customer_id: str,
+    customer_id: CustomerArg,
     operator: OperatorOpt,
-    label: Annotated[list[str], typer.Option("--label", help="A reject label; repeat for several")] = [],  # noqa: B006
+    label: LabelOpt = None,
     comment: Annotated[str, typer.Option(help="Moderation comment for the customer")] = "",
     developer_note: Annotated[str | None, typer.Option(help="Note for the integrator")] = None,
     final: Annotated[bool, typer.Option("--final/--retry", help="Final, or allow a resubmission")] = True,
@@ -127,78 +122,105 @@ def reject(
         Path | None, typer.Option(help="JSON file (or -) with documents and rfis, as the API takes")
     ] = None,
 ) -> None:
+    """Reject a customer: final, or (--retry with rfis in --body) ACTION_REQUIRED to resubmit."""
+    cid = parse_uuid(customer_id, "the customer id")
+    data = read_json_object(body)
+
     def make() -> commands.Command:
         parsed = RejectIn.model_validate(
             {
-                "reject_labels": label,
+                "reject_labels": label or [],
                 "moderation_comment": comment,
                 "developer_note": developer_note,
                 "final": final,
-                **_load_json(body),
+                **data,
             }
         )
-        return parsed.command(uuid.UUID(customer_id))
+        return parsed.command(cid)
 
     _decide(operator, make)
 
 
 @review_app.command("request-info")
 def request_info(
-    customer_id: str,
+    customer_id: CustomerArg,
     operator: OperatorOpt,
     body: Annotated[Path, typer.Option(help='JSON file (or -) {"rfis": [...]} as the API takes')],
 ) -> None:
-    _decide(
-        operator,
-        lambda: RequestInformationIn.model_validate(_load_json(body)).command(uuid.UUID(customer_id)),
-    )
+    """Raise RFIs on a customer (ACTION_REQUIRED), as POST /ops/v1/customers/{id}/request-information."""
+    cid = parse_uuid(customer_id, "the customer id")
+    data = read_json_object(body)
+    _decide(operator, lambda: RequestInformationIn.model_validate(data).command(cid))
 
 
 @review_app.command("party-approve")
-def party_approve(customer_id: str, party_id: str, operator: OperatorOpt) -> None:
-    _decide(operator, lambda: commands.ApproveParty(uuid.UUID(customer_id), uuid.UUID(party_id)))
+def party_approve(customer_id: CustomerArg, party_id: PartyArg, operator: OperatorOpt) -> None:
+    """Approve one associated party."""
+    cid, pid = parse_uuid(customer_id, "the customer id"), parse_uuid(party_id, "the party id")
+    _decide(operator, lambda: commands.ApproveParty(cid, pid))
 
 
 @review_app.command("party-reject")
 def party_reject(
-    customer_id: str,
-    party_id: str,
+    customer_id: CustomerArg,
+    party_id: PartyArg,
     operator: OperatorOpt,
-    label: Annotated[list[str], typer.Option("--label")] = [],  # noqa: B006
-    for_customer: Annotated[str | None, typer.Option()] = None,
-    for_developer: Annotated[str | None, typer.Option()] = None,
+    label: LabelOpt = None,
+    for_customer: Annotated[str | None, typer.Option(help="Comment shown to the customer")] = None,
+    for_developer: Annotated[str | None, typer.Option(help="Note for the integrator")] = None,
     body: Annotated[Path | None, typer.Option(help="JSON file (or -) with documents and rfis")] = None,
 ) -> None:
+    """Reject one associated party (with rfis in --body: ACTION_REQUIRED to resubmit it)."""
+    cid, pid = parse_uuid(customer_id, "the customer id"), parse_uuid(party_id, "the party id")
+    data = read_json_object(body)
+
     def make() -> commands.Command:
         parsed = PartyRejectIn.model_validate(
             {
-                "reject_labels": label,
+                "reject_labels": label or [],
                 "for_customer": for_customer,
                 "for_developer": for_developer,
-                **_load_json(body),
+                **data,
             }
         )
-        return parsed.party_command(uuid.UUID(customer_id), uuid.UUID(party_id))
+        return parsed.party_command(cid, pid)
 
     _decide(operator, make)
 
 
+@review_app.command("party-request-info")
+def party_request_info(
+    customer_id: CustomerArg,
+    party_id: PartyArg,
+    operator: OperatorOpt,
+    body: Annotated[Path, typer.Option(help='JSON file (or -) {"rfis": [...]} as the API takes')],
+) -> None:
+    """Raise RFIs scoped to one associated party, as POST
+    /ops/v1/customers/{id}/associated-parties/{party_id}/request-information does."""
+    cid, pid = parse_uuid(customer_id, "the customer id"), parse_uuid(party_id, "the party id")
+    data = read_json_object(body)
+    _decide(operator, lambda: RequestInformationIn.model_validate(data).party_command(cid, pid))
+
+
 @review_app.command("confirm")
-def confirm(customer_id: str, proposal_id: str, operator: OperatorOpt) -> None:
+def confirm(
+    customer_id: CustomerArg,
+    proposal_id: Annotated[str, typer.Argument(help="The proposal's id, as `review` printed it")],
+    operator: OperatorOpt,
+) -> None:
     """Confirm a four-eyes proposal (a senior other than the proposer)."""
-    runtime = build_runtime(get_settings())
+    cid, pid = parse_uuid(customer_id, "the customer id"), parse_uuid(proposal_id, "the proposal id")
+    runtime = open_runtime()
     try:
         with unit_of_work(runtime.write_sessions) as session:
             account = ops.get_by_username(session, operator)
             if account is None or account.disabled_at is not None:
-                typer.echo(f"no active operator named {operator!r}", err=True)
-                raise typer.Exit(1)
+                fail(f"no active operator named {operator!r}")
             me = ops.identity(account)
-            customer = load_customer(session, uuid.UUID(customer_id), me)
+            customer = load_customer(session, cid, me)
             uow = runtime.work(session, Actor("reviewer", operator), customer.client_pk)
-            changed = decisions.confirm(uow, me, customer.id, uuid.UUID(proposal_id))
+            changed = decisions.confirm(uow, me, customer.id, pid)
             view = review_view(session, runtime, changed)
     except TollgateError as exc:
-        typer.echo(f"refused: {exc.message}", err=True)
-        raise typer.Exit(1) from exc
+        fail(f"refused: {describe_refusal(exc)}")
     typer.echo(json.dumps(view["customer"], indent=2))

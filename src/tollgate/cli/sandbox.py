@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,11 +17,11 @@ from sqlalchemy.orm import Session
 
 from tollgate.auth import service as auth
 from tollgate.auth.models import ApiClient
-from tollgate.config import get_settings
+from tollgate.cli.common import describe_refusal, fail, open_runtime, read_json_object
 from tollgate.customers import present
 from tollgate.db import unit_of_work
-from tollgate.errors import TollgateError, ValidationFailed
-from tollgate.runtime import Runtime, build_runtime
+from tollgate.errors import TollgateError, from_pydantic
+from tollgate.runtime import Runtime
 from tollgate.sandbox import bulk as bulk_seeding
 from tollgate.sandbox import fixtures, service
 from tollgate.sandbox import reference as reference_pages
@@ -31,10 +30,7 @@ from tollgate.sandbox.schemas import ClockIn, WebhookFaultsIn
 from tollgate.verification import commands, rfi
 from tollgate.verification.schemas import ApproveIn, HoldIn, PartyRejectIn, RejectIn, RequestInformationIn
 
-sandbox_app = typer.Typer(
-    help="Sandbox mode: simulated decisions, the client's clock, webhook faults, reset and fixtures.",
-    no_args_is_help=True,
-)
+sandbox_app = typer.Typer(no_args_is_help=True, rich_markup_mode="markdown")
 err = Console(stderr=True)
 
 ClientOpt = Annotated[str, typer.Option("--client", help="The API client's name or client_id")]
@@ -43,22 +39,14 @@ PartyArg = Annotated[str, typer.Argument(help="The associated party's id")]
 BodyOpt = Annotated[Path | None, typer.Option("--body", help="JSON file (or -) with the body the API takes")]
 
 
-def _fail(message: str, code: int = 1) -> NoReturn:
-    err.print(f"[red]{message}[/red]", highlight=False)
-    raise typer.Exit(code)
-
-
 def _runtime() -> Runtime:
-    runtime = build_runtime(get_settings())
-    if not runtime.settings.sandbox:
-        _fail("the sandbox exists in sandbox mode only (TOLLGATE_MODE=sandbox)")
-    return runtime
+    return open_runtime(sandbox_only=True)
 
 
 def _client(session: Session, name: str) -> ApiClient:
     found = auth.get_client_by_name(session, name) or auth.get_client_by_client_id(session, name)
     if found is None:
-        _fail(f"no API client with name or client_id {name!r}")
+        fail(f"no API client with name or client_id {name!r}")
     return found
 
 
@@ -66,24 +54,11 @@ def _uuid(value: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(value)
     except ValueError:
-        _fail(f"{what} must be a UUID", 2)
+        fail(f"{what} must be a UUID", 2)
 
 
-def _json_file(path: Path | None) -> dict[str, Any]:
-    if path is None:
-        return {}
-    text = sys.stdin.read() if str(path) == "-" else path.read_text()
-    loaded = json.loads(text)
-    if not isinstance(loaded, dict):
-        _fail("the body must be a JSON object", 2)
-    return loaded
-
-
-def _refused(exc: TollgateError) -> NoReturn:
-    detail = ""
-    if isinstance(exc, ValidationFailed):
-        detail = ": " + "; ".join(f"{path}: {msg}" for path, msg in exc.errors)
-    _fail(f"refused: {exc.message}{detail}")
+def _invalid(exc: ValidationError) -> NoReturn:
+    fail(f"invalid --body: {describe_refusal(from_pydantic(exc.errors()))}", 2)
 
 
 @contextmanager
@@ -92,9 +67,9 @@ def _transaction(runtime: Runtime) -> Iterator[Session]:
         with unit_of_work(runtime.write_sessions) as session:
             yield session
     except TollgateError as exc:
-        _refused(exc)
+        fail(f"refused: {describe_refusal(exc)}")
     except ValidationError as exc:
-        _fail(f"invalid input: {exc}", 2)
+        _invalid(exc)
 
 
 def _decide(client: str, make: Callable[[uuid.UUID], commands.Command], customer_id: str) -> None:
@@ -112,7 +87,7 @@ def _parse(model: Any, data: dict[str, Any]) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        _fail(f"invalid input: {exc}", 2)
+        _invalid(exc)
 
 
 # ---------------------------------------------------------------- simulated decisions
@@ -120,7 +95,9 @@ def _parse(model: Any, data: dict[str, Any]) -> Any:
 
 @sandbox_app.command("approve")
 def approve(
-    customer_id: CustomerArg, client: ClientOpt, note: Annotated[str | None, typer.Option()] = None
+    customer_id: CustomerArg,
+    client: ClientOpt,
+    note: Annotated[str | None, typer.Option(help="A note kept in the audit trail")] = None,
 ) -> None:
     """Approve a customer, as POST /sandbox/customers/{id}/approve does."""
     _decide(client, ApproveIn(note=note).command, customer_id)
@@ -144,7 +121,7 @@ def reject(
         "moderation_comment": comment,
         "developer_note": developer_note,
         "final": final,
-        **_json_file(body),
+        **read_json_object(body),
     }
     _decide(client, _parse(RejectIn, data).command, customer_id)
 
@@ -156,12 +133,14 @@ def request_information(
     body: Annotated[Path, typer.Option("--body", help='JSON file (or -): {"rfis": [...]}')],
 ) -> None:
     """Raise RFIs on a customer."""
-    _decide(client, _parse(RequestInformationIn, _json_file(body)).command, customer_id)
+    _decide(client, _parse(RequestInformationIn, read_json_object(body)).command, customer_id)
 
 
 @sandbox_app.command("hold")
 def hold(
-    customer_id: CustomerArg, client: ClientOpt, reason: Annotated[str | None, typer.Option()] = None
+    customer_id: CustomerArg,
+    client: ClientOpt,
+    reason: Annotated[str | None, typer.Option(help="Why the customer is held (audit trail)")] = None,
 ) -> None:
     """Put a customer on hold (IN_COMPLIANCE)."""
     _decide(client, HoldIn(reason=reason).command, customer_id)
@@ -179,9 +158,11 @@ def party_reject(
     customer_id: CustomerArg,
     party_id: PartyArg,
     client: ClientOpt,
-    label: Annotated[list[str] | None, typer.Option("--label")] = None,
-    for_customer: Annotated[str | None, typer.Option()] = None,
-    for_developer: Annotated[str | None, typer.Option()] = None,
+    label: Annotated[
+        list[str] | None, typer.Option("--label", help="A reject label; repeat for several")
+    ] = None,
+    for_customer: Annotated[str | None, typer.Option(help="Comment shown to the customer")] = None,
+    for_developer: Annotated[str | None, typer.Option(help="Note for the integrator")] = None,
     body: BodyOpt = None,
 ) -> None:
     """Reject one associated party (with rfis in --body: ACTION_REQUIRED to resubmit it)."""
@@ -189,7 +170,7 @@ def party_reject(
         "reject_labels": label or [],
         "for_customer": for_customer,
         "for_developer": for_developer,
-        **_json_file(body),
+        **read_json_object(body),
     }
     parsed = _parse(PartyRejectIn, data)
     pid = _uuid(party_id, "party id")
@@ -204,7 +185,7 @@ def party_request_information(
     body: Annotated[Path, typer.Option("--body", help='JSON file (or -): {"rfis": [...]}')],
 ) -> None:
     """Raise RFIs scoped to one associated party."""
-    parsed = _parse(RequestInformationIn, _json_file(body))
+    parsed = _parse(RequestInformationIn, read_json_object(body))
     pid = _uuid(party_id, "party id")
     _decide(client, lambda cid: parsed.party_command(cid, pid), customer_id)
 
@@ -312,11 +293,7 @@ def import_(
     path: Annotated[Path, typer.Argument(help="A file written by `tollgate sandbox export` (or -)")],
 ) -> None:
     """Replace the client's sandbox state with a fixture's."""
-    text = sys.stdin.read() if str(path) == "-" else path.read_text()
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as exc:
-        _fail(f"not JSON: {exc}", 2)
+    document = read_json_object(path, "fixture")
     runtime = _runtime()
     with _transaction(runtime) as session:
         done = fixtures.import_(session, runtime, _client(session, client).id, document)
@@ -326,7 +303,10 @@ def import_(
 
 # ---------------------------------------------------------------- tollgate seed
 
+seed_app = typer.Typer(rich_markup_mode="markdown")
 
+
+@seed_app.command("seed")
 def seed(
     client: Annotated[str, typer.Option("--client", help="The API client (created when it does not exist)")],
     individuals: Annotated[int, typer.Option(min=0, help="Individuals to create")] = 0,
@@ -343,8 +323,9 @@ def seed(
     workers: Annotated[int, typer.Option(min=1, max=64, help="Validating processes (with --bulk)")] = 1,
 ) -> None:
     """Create realistic customers through the services, in a mix of statuses, with a progress bar.
-    ``--bulk`` writes a million customers in minutes instead of hours (docs/sandbox.md)."""
-    runtime = build_runtime(get_settings())  # demo and benchmark data: live mode too
+
+    `--bulk` writes a million customers in minutes instead of hours (docs/sandbox.md)."""
+    runtime = open_runtime()  # demo and benchmark data: live mode too
     created = None
     with unit_of_work(runtime.write_sessions) as session:
         row = auth.get_client_by_name(session, client) or auth.get_client_by_client_id(session, client)
@@ -361,12 +342,21 @@ def seed(
         with unit_of_work(runtime.write_sessions) as session:
             client_row = session.get(ApiClient, client_pk)
             assert client_row is not None
-            refs = reference_pages.seed_reference(session, runtime, client_row)
-        summary["reference"] = {
-            "in_compliance_business": str(refs.in_compliance_business),
-            "incomplete_individual": str(refs.incomplete_individual),
-            "action_required_business": str(refs.action_required_business),
-        }
+            made_before = reference_pages.existing_reference(session, client_pk)
+            refs = None if made_before else reference_pages.seed_reference(session, runtime, client_row)
+        if refs is None:
+            err.print(
+                f"the reference customers of {client!r} exist already (the detail page's business is "
+                f"{made_before}); `tollgate sandbox reset --client {client}` removes them",
+                highlight=False,
+            )
+            summary["reference"] = {"exists": True, "action_required_business": str(made_before)}
+        else:
+            summary["reference"] = {
+                "in_compliance_business": str(refs.in_compliance_business),
+                "incomplete_individual": str(refs.incomplete_individual),
+                "action_required_business": str(refs.action_required_business),
+            }
     total = individuals + businesses
     if total:
         columns = (
@@ -395,7 +385,7 @@ def seed(
                         on_batch=advance,
                     )
                 except ValueError as exc:
-                    _fail(str(exc))
+                    fail(str(exc))
             else:
                 done = seeding.seed(
                     runtime,
@@ -405,6 +395,7 @@ def seed(
                     batch_size=batch_size,
                     random_seed=random_seed,
                     on_batch=advance,
+                    on_customer=advance,
                 )
         summary.update(
             created=done.created,

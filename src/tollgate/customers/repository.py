@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, bindparam, select, update
+from sqlalchemy import Row, Uuid, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -16,7 +16,10 @@ from tollgate.customers.models import Customer, CustomerCounter
 # Bound-parameter names differ from the columns': SQLAlchemy reserves those in UPDATE statements.
 _BUMP = (
     update(CustomerCounter)
-    .where(CustomerCounter.client_pk == bindparam("c_client"), CustomerCounter.type == bindparam("c_kind"))
+    .where(
+        CustomerCounter.client_pk == bindparam("c_client", type_=Uuid),
+        CustomerCounter.type == bindparam("c_kind"),
+    )
     .values(total=CustomerCounter.total + bindparam("c_count"))
     .returning(CustomerCounter.total)
 )
@@ -43,7 +46,7 @@ def next_seq(session: Session, client_pk: uuid.UUID, kind: str, count: int = 1) 
 # The hot read paths' statements are built once, with bound parameters: building a statement and its cache
 # key on every request costs more than running it (docs/benchmarks.md).
 _COUNT = select(CustomerCounter.total).where(
-    CustomerCounter.client_pk == bindparam("client_pk"), CustomerCounter.type == bindparam("kind")
+    CustomerCounter.client_pk == bindparam("client_pk", type_=Uuid), CustomerCounter.type == bindparam("kind")
 )
 # Only what a list item shows: whole Customer objects would decode each stored request body for nothing.
 LIST_COLUMNS = (
@@ -64,7 +67,7 @@ LIST_COLUMNS = (
 _PAGE = (
     select(*LIST_COLUMNS)
     .where(
-        Customer.client_pk == bindparam("client_pk"),
+        Customer.client_pk == bindparam("client_pk", type_=Uuid),
         Customer.type == bindparam("kind"),
         Customer.seq <= bindparam("hi"),
         Customer.seq >= bindparam("lo"),
@@ -72,7 +75,7 @@ _PAGE = (
     .order_by(Customer.seq.desc())
 )
 _OWNED = select(Customer).where(
-    Customer.id == bindparam("customer_id"), Customer.client_pk == bindparam("client_pk")
+    Customer.id == bindparam("customer_id"), Customer.client_pk == bindparam("client_pk", type_=Uuid)
 )
 _OWNED_FOR_UPDATE = _OWNED.with_for_update()
 

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from PIL import Image, ImageDraw
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from tollgate.auth.models import ApiClient
@@ -326,6 +327,14 @@ class ReferenceCustomers:
     in_compliance_business: uuid.UUID
     incomplete_individual: uuid.UUID
     action_required_business: uuid.UUID
+
+
+def existing_reference(session: Session, client_pk: uuid.UUID) -> uuid.UUID | None:
+    """The detail page's business when the client has the reference customers already: their files keep
+    the page's exact URIs, which are unique per client, so they are made once per client."""
+    return session.scalars(
+        select(StoredFile.customer_id).where(StoredFile.client_pk == client_pk, StoredFile.uri == TESTDOC)
+    ).first()
 
 
 def seed_reference(session: Session, runtime: Runtime, client: ApiClient) -> ReferenceCustomers:

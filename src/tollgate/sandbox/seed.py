@@ -142,8 +142,10 @@ def seed(
     batch_size: int = 1000,
     random_seed: int = 0,
     on_batch: Callable[[Progress], None] | None = None,
+    on_customer: Callable[[Progress], None] | None = None,
 ) -> Progress:
-    """Create ``individuals`` + ``businesses`` customers for the client, committing every ``batch_size``."""
+    """Create ``individuals`` + ``businesses`` customers for the client, committing every ``batch_size``;
+    ``on_customer`` hears of each customer made (not yet committed), ``on_batch`` of each commit."""
     generator = Generator(random_seed)
     rng = random.Random(random_seed + 1)  # noqa: S311 - test data
     progress = Progress()
@@ -178,6 +180,8 @@ def seed(
                 drive(work.at(now), customer, target)
                 progress.created += 1
                 progress.by_status[target.value] = progress.by_status.get(target.value, 0) + 1
+                if on_customer is not None:
+                    on_customer(progress)
         if on_batch is not None:
             on_batch(progress)
     return progress

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Uuid, bindparam, select
 from sqlalchemy.orm import Session
 
 from tollgate.customers.models import Customer
@@ -83,7 +83,11 @@ def raise_rfi(
 # Each party's entries first, then the customer's own sections, as in Fin's reference example (and
 # docs/verification.md); within each, in the order raised.
 _ORDER = (Rfi.party_id.is_(None), Rfi.raised_at, Rfi.position, Rfi.id)
-_OPEN = select(Rfi).where(Rfi.customer_id == bindparam("customer_id"), Rfi.status == OPEN).order_by(*_ORDER)
+_OPEN = (
+    select(Rfi)
+    .where(Rfi.customer_id == bindparam("customer_id", type_=Uuid), Rfi.status == OPEN)
+    .order_by(*_ORDER)
+)
 
 
 def open_rfis(session: Session, customer_id: uuid.UUID) -> list[Rfi]:

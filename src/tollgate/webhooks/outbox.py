@@ -11,7 +11,7 @@ import json
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Uuid, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from tollgate.config import Mode
@@ -91,7 +91,7 @@ def _next_sequence(session: Session, customer_id: uuid.UUID) -> int:
 
 _ENABLED_ENDPOINTS = (
     select(WebhookEndpoint)
-    .where(WebhookEndpoint.client_pk == bindparam("client_pk"), WebhookEndpoint.enabled.is_(True))
+    .where(WebhookEndpoint.client_pk == bindparam("client_pk", type_=Uuid), WebhookEndpoint.enabled.is_(True))
     .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
 )
 
