@@ -185,6 +185,39 @@ def totp_step(secret: str, code: str, now: datetime) -> int | None:
     return None
 
 
+@dataclass(frozen=True)
+class PasswordCheck:
+    """The outcome of verifying a password against the hash an operator had when it was read."""
+
+    password_hash: str | None
+    ok: bool
+
+
+def password_hash_of(session: Session, username: str) -> str | None:
+    """The operator's password hash, read in a short transaction of its own before the slow verification."""
+    op = get_by_username(session, username)
+    return op.password_hash if op is not None else None
+
+
+def verify_password(settings: Settings, password_hash: str | None, password: str) -> PasswordCheck:
+    """argon2-verify ``password`` (against a dummy hash for an unknown operator, so both take as long).
+
+    Slow on purpose, so never inside a transaction (a SQLite writer would hold the write lock meanwhile).
+    At most half the request threads verify at once, and a sign-in past that is told to retry rather than
+    wait for a thread, so a flood of sign-ins cannot take every thread from the API's other callers."""
+    slots = _verify_slots(settings)
+    if not slots.acquire(blocking=False):
+        raise TooManyRequests("Too many sign-ins at once; try again in a moment", [(b"retry-after", b"1")])
+    try:
+        _hasher.verify(password_hash or _DUMMY_HASH, password)
+        ok = password_hash is not None
+    except (VerificationError, InvalidHashError):
+        ok = False
+    finally:
+        slots.release()
+    return PasswordCheck(password_hash, ok)
+
+
 def check_credentials(
     session: Session,
     settings: Settings,
@@ -192,8 +225,13 @@ def check_credentials(
     username: str,
     password: str,
     code: str | None = None,
+    *,
+    checked: PasswordCheck | None = None,
 ) -> Operator:
     """The operator whose password (and TOTP code, when the operator has a second factor) is right.
+
+    ``checked`` is the password verified beforehand, outside any transaction (``verify_password``); it
+    holds only if the operator's hash has not changed since. Without it the password is verified here.
 
     Every failure is the same 401, except a locked account, which says until when (a person must know
     to wait or to ask an admin). A wrong password or code counts; at the limit the account locks.
@@ -201,19 +239,9 @@ def check_credentials(
     op = get_by_username(session, username)
     if op is not None and locked(op, now):
         raise AuthenticationFailed(_locked_message(op))
-    # An argon2 verification takes tens of milliseconds of CPU on purpose: at most half the request
-    # threads verify at once, and a sign-in past that is told to retry rather than wait for a thread, so a
-    # flood of sign-ins cannot take every thread from the API's other callers.
-    slots = _verify_slots(settings)
-    if not slots.acquire(blocking=False):
-        raise TooManyRequests("Too many sign-ins at once; try again in a moment", [(b"retry-after", b"1")])
-    try:
-        _hasher.verify(op.password_hash if op else _DUMMY_HASH, password)
-        ok = op is not None
-    except (VerificationError, InvalidHashError):
-        ok = False
-    finally:
-        slots.release()
+    if checked is None:
+        checked = verify_password(settings, op.password_hash if op else None, password)
+    ok = checked.ok and op is not None and checked.password_hash == op.password_hash
     if op is None:
         raise AuthenticationFailed()
     if ok and op.totp_secret:
@@ -254,9 +282,11 @@ def login(
     username: str,
     password: str,
     code: str | None = None,
+    *,
+    checked: PasswordCheck | None = None,
 ) -> tuple[str, datetime]:
     """An operator API token (``/ops/v1/token``)."""
-    op = check_credentials(session, settings, now, username, password, code)
+    op = check_credentials(session, settings, now, username, password, code, checked=checked)
     exp = now + timedelta(hours=12)
     token = jwt.encode(
         {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -16,12 +17,12 @@ from starlette.concurrency import run_in_threadpool
 from tollgate.customers import present
 from tollgate.customers.enums import CustomerStatus
 from tollgate.customers.models import Customer
+from tollgate.db import unit_of_work
 from tollgate.errors import AuthenticationFailed, NotFound
-from tollgate.handler import one_thread
 from tollgate.http_docs import AUTH_401, NOT_FOUND_404, VALIDATION_422, MessageBody, responses
 from tollgate.kit.responses import JSONBody
 from tollgate.kit.timefmt import fractional_z, seconds_z
-from tollgate.runtime import Runtime, RuntimeDep, SessionDep, request_transaction
+from tollgate.runtime import Runtime, RuntimeDep, request_transaction
 from tollgate.verification import commands, operators, rfi
 from tollgate.verification.models import AuditEntry, Rfi
 from tollgate.verification.schemas import (
@@ -137,11 +138,25 @@ def review_view(session: Session, runtime: Runtime, customer: Customer) -> dict[
 
 
 @router.post("/token", response_model=OperatorTokenRead)
-@one_thread
-def operator_token(body: OperatorLoginIn, runtime: RuntimeDep, session: SessionDep) -> OperatorTokenRead:
-    token, exp = operators.login(
-        session, runtime.keys, runtime.settings, runtime.now(), body.username, body.password
-    )
+async def operator_token(body: OperatorLoginIn, runtime: RuntimeDep) -> OperatorTokenRead:
+    """An operator token. The password is verified between two short transactions, never inside one."""
+
+    def sign_in() -> tuple[str, datetime]:
+        with unit_of_work(runtime.read_sessions) as session:
+            password_hash = operators.password_hash_of(session, body.username)
+        checked = operators.verify_password(runtime.settings, password_hash, body.password)
+        with unit_of_work(runtime.write_sessions) as session:
+            return operators.login(
+                session,
+                runtime.keys,
+                runtime.settings,
+                runtime.now(),
+                body.username,
+                body.password,
+                checked=checked,
+            )
+
+    token, exp = await run_in_threadpool(sign_in)
     return OperatorTokenRead(access_token=token, expires_at=seconds_z(exp))
 
 

@@ -86,8 +86,14 @@ async def login(request: Request, runtime: RuntimeDep) -> Response:
                     f"Too many sign-ins from this address; try again in {decision.reset} seconds.",
                     decision.headers(),
                 )
+        # The slow password verification runs between two short transactions, never inside one.
+        with unit_of_work(runtime.read_sessions) as session:
+            password_hash = operators.password_hash_of(session, username)
+        checked = operators.verify_password(settings, password_hash, password)
         with unit_of_work(runtime.write_sessions) as session:
-            op = operators.check_credentials(session, runtime.settings, now, username, password, code)
+            op = operators.check_credentials(
+                session, settings, now, username, password, code, checked=checked
+            )
             return sessions.start(session, runtime.settings, op, now, ip, agent)
 
     try:
