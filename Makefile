@@ -43,8 +43,8 @@ test: $(STAMP) system-deps
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 	$(BIN)/mypy src
 
 # Every size on both backends, with py-spy profiles of the scenarios whose targets are hardest to meet.

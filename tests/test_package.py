@@ -6,11 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import venv
 import zipfile
 from collections.abc import Iterator
@@ -18,6 +15,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from tollgate.testing.server import free_port, stop, wait_until_up
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "src" / "tollgate"
@@ -97,12 +96,7 @@ def test_the_wheel_and_the_sdist_hold_every_file_of_the_package(built: dict[str,
         metadata = next(n for n in zf.namelist() if n.endswith(".dist-info/entry_points.txt"))
         entry_points = zf.read(metadata).decode()
     assert "tollgate = tollgate.cli.main:main" in entry_points
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    assert "tollgate = tollgate.testing.plugin" in entry_points
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +120,7 @@ def user_env(tmp_path: Path) -> dict[str, str]:
 def served(installed: Path, user_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     empty = tmp_path / "empty"
     empty.mkdir()
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**user_env, "TOLLGATE_PUBLIC_BASE_URL": base}
     migrated = _run(installed / "tollgate", "migrate", cwd=empty, env=env)
@@ -141,23 +135,10 @@ def served(installed: Path, user_env: dict[str, str], tmp_path: Path) -> Iterato
         text=True,
     )
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert server.poll() is None, server.stdout.read() if server.stdout else ""
-            assert time.monotonic() < deadline, "the installed server did not answer"
-            try:
-                httpx.get(f"{base}/openapi.json", timeout=1)
-                break
-            except httpx.TransportError:
-                time.sleep(0.2)
+        wait_until_up(base, server, 60)
         yield base
     finally:
-        server.send_signal(signal.SIGINT)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, timeout=30)
     assert list(empty.iterdir()) == [], "the server wrote into the current folder"
 
 

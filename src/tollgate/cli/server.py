@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import socket
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -165,11 +167,63 @@ def serve(
         ),
     ] = None,
     worker_threads: Annotated[int, typer.Option(min=1, help="Job worker threads")] = 4,
+    ephemeral: Annotated[
+        bool,
+        typer.Option(
+            "--ephemeral",
+            help="A new database and file store in a temporary folder, deleted at exit; prints an API "
+            "client's credentials as one JSON line on stdout (`--port 0`: any free port)",
+        ),
+    ] = False,
 ) -> None:
     """Serve the API with uvicorn, and run the job workers in the same process unless --no-worker.
 
     Serving on another port or host? Set `TOLLGATE_PUBLIC_BASE_URL` to match: the terms-of-service links,
-    the JWT issuer and the console's links are built from it."""
+    the JWT issuer and the console's links are built from it. With `--ephemeral` it is set for you."""
+    if ephemeral:
+        with tempfile.TemporaryDirectory(prefix="tollgate-ephemeral-") as home:
+            host, port = _ephemeral_home(Path(home), host, port)
+            _serve(host, port, workers, job_worker, worker_threads)
+        return
+    _serve(host, port, workers, job_worker, worker_threads)
+
+
+def _ephemeral_home(home: Path, host: str | None, port: int | None) -> tuple[str, int]:
+    """Point every setting at ``home``, migrate, make an API client and print its credentials."""
+    from tollgate.kit.crypto import Keyring
+
+    host = host or get_settings().host
+    port = port if port is not None else get_settings().port
+    if port == 0:
+        with socket.socket() as probe:
+            probe.bind((host, 0))
+            port = int(probe.getsockname()[1])
+    base_url = f"http://{host}:{port}"
+    os.environ.update(
+        TOLLGATE_HOME=str(home),
+        TOLLGATE_DATABASE_URL=f"sqlite:///{home / 'tollgate.db'}",
+        TOLLGATE_STORAGE_DIR=str(home / "files"),
+        TOLLGATE_KEYS=json.dumps(Keyring.generate().to_document()),
+        TOLLGATE_PUBLIC_BASE_URL=base_url,
+    )
+    for name in ("TOLLGATE_KEY_FILE", "TOLLGATE_SIGNING_KEY", "TOLLGATE_SECRET_PEPPER"):
+        os.environ.pop(name, None)
+    get_settings.cache_clear()
+    migrate_database()
+    runtime = open_runtime()
+    with unit_of_work(runtime.write_sessions) as session:
+        creds = auth.create_client(session, runtime.keys, runtime.now(), name="ephemeral")
+    runtime.engine.dispose()
+    runtime.decoder.close()
+    line = {"client_id": creds.client_id, "client_secret": creds.client_secret, "base_url": base_url}
+    sys.stdout.write(json.dumps(line) + "\n")
+    sys.stdout.flush()
+    return host, port
+
+
+def _serve(
+    host: str | None, port: int | None, workers: int, job_worker: bool | None, worker_threads: int
+) -> None:
     import uvicorn
 
     from tollgate.jobs.worker import Worker
@@ -190,7 +244,7 @@ def serve(
             "tollgate.app:create_app",
             factory=True,
             host=host or settings.host,
-            port=port or settings.port,
+            port=settings.port if port is None else port,
             workers=workers,
             log_level="info",
             access_log=False,
