@@ -234,6 +234,8 @@ def listen(
     runtime = open_runtime()
     with unit_of_work(runtime.read_sessions) as session:
         pk = _client_pk(session, client)
+        # Every event committed after "Ready!" is forwarded.
+        after = webhooks.last_event_number(session, pk)
     secret = secret or signing.new_secret()
     typer.echo(f"Ready! Forwarding events to {forward_to} (Ctrl-C to quit)")
     typer.echo(f"Signing secret: {secret}")
@@ -244,4 +246,6 @@ def listen(
 
     types = {t.value for t in event_type} if event_type else None
     with contextlib.suppress(KeyboardInterrupt):
-        forward_events(runtime, pk, forward_to, secret, report, event_types=types, max_events=max_events)
+        forward_events(
+            runtime, pk, forward_to, secret, report, after=after, event_types=types, max_events=max_events
+        )

@@ -50,7 +50,7 @@ from tollgate.verification import rfi as rfis
 from tollgate.verification.models import AuditEntry, Rfi
 from tollgate.verification.service import Rejection
 from tollgate.webhooks.models import Event, WebhookEndpoint
-from tollgate.webhooks.outbox import customer_snapshot, encode
+from tollgate.webhooks.outbox import customer_snapshot, encode, next_number
 from tollgate.webhooks.schemas import EventType
 
 ACTOR = ("sandbox", "seed")
@@ -301,6 +301,11 @@ def _write(session: Session, client_pk: uuid.UUID, batch: list[Valid], base_url:
             rows.parties.extend(_columns(p) for p in customer.parties)
             # The ORM's flush hook writes these for single creates; a bulk insert bypasses it.
             rows.digests.extend(search.customer_digests(keyring_of(session.get_bind().dialect), customer))
+    if rows.events:
+        # Numbered in the order written, as the outbox numbers them (webhooks.outbox.next_number).
+        last = next_number(session, client_pk, count=len(rows.events))
+        for number, event in enumerate(rows.events, start=last - len(rows.events) + 1):
+            event["number"] = number
     for model, values in (
         (Customer, rows.customers),
         (AssociatedParty, rows.parties),

@@ -11,17 +11,13 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 
 from tollgate.db import unit_of_work
 from tollgate.runtime import Runtime
 from tollgate.webhooks import service, signing
-
-# Events are numbered when their transaction commits, so one may appear a little after a later one;
-# look back this far and skip what was already forwarded.
-LOOKBACK = timedelta(seconds=10)
 
 
 @dataclass(frozen=True)
@@ -53,33 +49,33 @@ def listen(
     secret: str,
     report: Callable[[Forwarded], None],
     *,
+    after: int | None = None,
     event_types: set[str] | None = None,
-    since: datetime | None = None,
     poll_seconds: float = 0.5,
     max_events: int | None = None,
     stop: threading.Event | None = None,
 ) -> int:
-    """Forward events created from ``since`` (default: now) until ``stop`` is set or ``max_events``
-    have been sent; returns how many were forwarded."""
+    """Forward the events numbered after ``after`` (default: the latest committed one) until ``stop`` is
+    set or ``max_events`` have been sent; returns how many were forwarded.
+
+    Events are read by their number, given in the order their transactions commit (``Event.number``),
+    never by their time: a sandbox clock moved back or reset neither hides an event nor sends one twice."""
     stop = stop or threading.Event()
-    cursor = since or runtime.now_for(client_pk)
-    start = cursor
-    seen: dict[uuid.UUID, datetime] = {}
+    if after is None:
+        with unit_of_work(runtime.read_sessions) as session:
+            after = service.last_event_number(session, client_pk)
+    cursor = after
     sent = 0
     timeout = runtime.settings.webhook_timeout_seconds
     with httpx.Client(timeout=timeout, follow_redirects=False, trust_env=False) as http:
         while not stop.is_set():
             with unit_of_work(runtime.read_sessions) as session:
                 rows = [
-                    (e.id, e.type, e.created_at, e.body)
-                    for e in service.events_after(
-                        session, client_pk, max(start, cursor - LOOKBACK), limit=1000
-                    )
-                    if e.id not in seen
+                    (e.number, e.id, e.type, e.created_at, e.body)
+                    for e in service.events_after(session, client_pk, cursor, limit=1000)
                 ]
-            for event_id, event_type, created_at, body in rows:
-                seen[event_id] = created_at
-                cursor = max(cursor, created_at)
+            for number, event_id, event_type, created_at, body in rows:
+                cursor = number
                 if event_types and event_type not in event_types:
                     continue
                 code, ms, error = forward(http, forward_to, str(event_id), body.encode("utf-8"), secret)
@@ -87,7 +83,6 @@ def listen(
                 sent += 1
                 if max_events is not None and sent >= max_events:
                     return sent
-            horizon = cursor - LOOKBACK
-            seen = {k: v for k, v in seen.items() if v >= horizon}
-            stop.wait(poll_seconds)
+            if not rows:
+                stop.wait(poll_seconds)
     return sent

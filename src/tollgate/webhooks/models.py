@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tollgate.db import Base, JSONType, UTCDateTime
@@ -37,6 +37,7 @@ class Event(Base):
     __tablename__ = "event"
     __table_args__ = (
         UniqueConstraint("customer_id", "sequence"),
+        UniqueConstraint("client_pk", "number"),
         Index("ix_event_client_created", "client_pk", "created_at", "id"),
     )
 
@@ -47,10 +48,25 @@ class Event(Base):
     customer_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     # 1, 2, 3... per customer, in the order the changes committed; deliveries follow it.
     sequence: Mapped[int] = mapped_column(Integer)
+    # 1, 2, 3... per client, in the order the transactions that wrote them committed (outbox.next_number):
+    # what /v2/events and ``tollgate listen`` page by. Never the clock, which a sandbox can move back.
+    number: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sandbox_mode: Mapped[bool] = mapped_column(Boolean)
     # The payload as sent, sealed at rest (customer snapshots carry phones).
     body: Mapped[str] = mapped_column(Sealed("event.body"))
+
+
+class EventCounter(Base):
+    """The last ``Event.number`` given out for each client; its row stays locked by a transaction that
+    numbers an event until that transaction ends."""
+
+    __tablename__ = "event_counter"
+
+    client_pk: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("api_client.id", ondelete="CASCADE"), primary_key=True
+    )
+    last: Mapped[int] = mapped_column(BigInteger)
 
 
 class Delivery(Base):

@@ -12,6 +12,8 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Uuid, bindparam, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from tollgate.config import Mode
@@ -20,7 +22,7 @@ from tollgate.customers.models import Customer
 from tollgate.kit.ids import new_uuid
 from tollgate.kit.timefmt import fractional_z
 from tollgate.webhooks import delivery as deliveries
-from tollgate.webhooks.models import Event, WebhookEndpoint
+from tollgate.webhooks.models import Event, EventCounter, WebhookEndpoint
 from tollgate.webhooks.schemas import EventType
 
 if TYPE_CHECKING:
@@ -89,6 +91,24 @@ def _next_sequence(session: Session, customer_id: uuid.UUID) -> int:
     return int(last or 0) + 1
 
 
+def next_number(session: Session, client_pk: uuid.UUID, count: int = 1) -> int:
+    """The last of ``count`` new event numbers of the client (``Event.number``).
+
+    The counter row stays locked until this transaction ends, so numbers follow the order in which
+    transactions commit: one that asks for a number after this one waits until this one has committed,
+    and a reader never sees number n+1 before n. On SQLite writers are serialised anyway."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = (
+        insert(EventCounter)
+        .values(client_pk=client_pk, last=count)
+        .on_conflict_do_update(
+            index_elements=[EventCounter.client_pk], set_={"last": EventCounter.last + count}
+        )
+        .returning(EventCounter.last)
+    )
+    return int(session.execute(stmt).scalar_one())
+
+
 _ENABLED_ENDPOINTS = (
     select(WebhookEndpoint)
     .where(WebhookEndpoint.client_pk == bindparam("client_pk", type_=Uuid), WebhookEndpoint.enabled.is_(True))
@@ -121,6 +141,7 @@ def _record(
         customer_id=customer.id,
         # The customer was inserted in this very transaction: it has no event yet, nor can another have one.
         sequence=1 if first else _next_sequence(session, customer.id),
+        number=next_number(session, customer.client_pk),
         created_at=now,
         sandbox_mode=envelope["sandbox_mode"],
         body=encode({"event": envelope, "data": data}),

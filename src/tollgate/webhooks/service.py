@@ -11,9 +11,9 @@ import json
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from tollgate.config import Mode, Settings
@@ -22,7 +22,7 @@ from tollgate.kit.ids import new_uuid
 from tollgate.webhooks import delivery as deliveries
 from tollgate.webhooks import signing, urls
 from tollgate.webhooks.delivery import DeliveryFaults
-from tollgate.webhooks.models import Delivery, DeliveryAttempt, Event, WebhookEndpoint
+from tollgate.webhooks.models import Delivery, DeliveryAttempt, Event, EventCounter, WebhookEndpoint
 from tollgate.webhooks.outbox import customer_snapshot as customer_snapshot
 from tollgate.webhooks.outbox import record_customer_created as record_customer_created
 from tollgate.webhooks.outbox import record_customer_rfi as record_customer_rfi
@@ -167,20 +167,17 @@ class EventPage:
 
 
 def _encode_cursor(event: Event) -> str:
-    raw = json.dumps([event.created_at.isoformat(), str(event.id)]).encode()
+    raw = json.dumps([event.number]).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+def _decode_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        at, event_id = json.loads(raw)
-        when = datetime.fromisoformat(at)
-        if when.tzinfo is None:
-            raise ValueError("naive")
-        # In UTC, as stored: a time at the edge of the calendar whose offset moves it out of the
-        # calendar is an invalid cursor, not an error of the database driver.
-        return when.astimezone(UTC), uuid.UUID(event_id)
+        [number] = json.loads(raw)
+        if type(number) is not int or not 0 < number < 2**63:
+            raise ValueError("not an event number")
+        return number
     except (binascii.Error, ValueError, TypeError, UnicodeDecodeError, OverflowError) as exc:
         raise ValidationFailed([("cursor", "Invalid cursor")]) from exc
 
@@ -199,7 +196,8 @@ def list_events(
     customer_id: uuid.UUID | None = None,
     failed: bool = False,
 ) -> EventPage:
-    """The client's events, newest first, ``per_page`` at a time; the cursor continues after the last."""
+    """The client's events, newest first (the order their transactions committed, whatever the clock
+    said), ``per_page`` at a time; the cursor continues after the last."""
     stmt = select(Event).where(Event.client_pk == client_pk)
     if event_type is not None:
         stmt = stmt.where(Event.type == event_type.value)
@@ -208,9 +206,8 @@ def list_events(
     if failed:
         stmt = stmt.where(_has_failed_delivery())
     if cursor:
-        at, last_id = _decode_cursor(cursor)
-        stmt = stmt.where(or_(Event.created_at < at, and_(Event.created_at == at, Event.id < last_id)))
-    rows = list(session.scalars(stmt.order_by(Event.created_at.desc(), Event.id.desc()).limit(per_page + 1)))
+        stmt = stmt.where(Event.number < _decode_cursor(cursor))
+    rows = list(session.scalars(stmt.order_by(Event.number.desc()).limit(per_page + 1)))
     more = len(rows) > per_page
     rows = rows[:per_page]
     return EventPage(rows, _encode_cursor(rows[-1]) if more and rows else None)
@@ -251,13 +248,18 @@ def attempts_of(session: Session, delivery_ids: list[uuid.UUID]) -> dict[uuid.UU
     return out
 
 
-def events_after(session: Session, client_pk: uuid.UUID, since: datetime, *, limit: int = 100) -> list[Event]:
-    """Events created at or after ``since``, oldest first (``tollgate listen``)."""
+def last_event_number(session: Session, client_pk: uuid.UUID) -> int:
+    """The number of the client's latest committed event (0 before the first)."""
+    return int(session.scalar(select(EventCounter.last).where(EventCounter.client_pk == client_pk)) or 0)
+
+
+def events_after(session: Session, client_pk: uuid.UUID, number: int, *, limit: int = 100) -> list[Event]:
+    """The client's events numbered after ``number``, in the order they committed (``tollgate listen``)."""
     return list(
         session.scalars(
             select(Event)
-            .where(Event.client_pk == client_pk, Event.created_at >= since)
-            .order_by(Event.created_at, Event.customer_id, Event.sequence, Event.id)
+            .where(Event.client_pk == client_pk, Event.number > number)
+            .order_by(Event.number)
             .limit(limit)
         )
     )
