@@ -27,7 +27,7 @@ from tollgate.documents.models import AttachBatch, Attachment, StoredFile
 from tollgate.documents.storage import key_for_uri
 from tollgate.kit.ids import new_uuid
 from tollgate.runtime import Runtime
-from tollgate.sandbox.seed import SEED_ACTOR, caller_of, drive
+from tollgate.sandbox.seed import DRIVE_SPAN, SEED_ACTOR, caller_of, drive
 from tollgate.verification import rfi as rfis
 from tollgate.verification import service as decisions
 from tollgate.verification.service import RejectedDocument, Rejection, RfiRequest
@@ -337,12 +337,17 @@ def existing_reference(session: Session, client_pk: uuid.UUID) -> uuid.UUID | No
     ).first()
 
 
+# The reference detail page's business was decided this long after it was submitted.
+REFERENCE_DECIDED_AFTER = timedelta(minutes=18)
+
+
 def seed_reference(session: Session, runtime: Runtime, client: ApiClient) -> ReferenceCustomers:
     """The customers of Fin's reference pages, in their states: the list page's IN_COMPLIANCE business
     (Fin.com, BGD) and INCOMPLETE individual (John Doe), and the detail page's ACTION_REQUIRED business
     (Fin.com, USA) with Jane REJECTED, Robert APPROVED and the page's rejection_reason and RFIs."""
     caller = caller_of(client)
-    now = runtime.now_for(client.id, session)
+    # The page's history (decided 18 minutes after submission) ends now, not in the future.
+    now = runtime.now_for(client.id, session) - max(DRIVE_SPAN, REFERENCE_DECIDED_AFTER)
     work = runtime.work(session, SEED_ACTOR, client.id).at(now)
 
     raw = _bgd_business()
@@ -358,7 +363,7 @@ def seed_reference(session: Session, runtime: Runtime, client: ApiClient) -> Ref
     fin.tos_accepted_at = now
     _attach_reference_documents(session, runtime, fin, jane.id, robert.id, now)
     transition(work, fin, S.PROCESSING, reason="business_attach")
-    later = work.at(now + timedelta(minutes=18))
+    later = work.at(now + REFERENCE_DECIDED_AFTER)
     transition_party(later, fin, robert, P.APPROVED)
     rejection = _reference_rejection(jane.id)
     decisions.reject_party(later, fin, jane, rejection=rejection.parties[jane.id])

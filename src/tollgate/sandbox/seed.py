@@ -36,6 +36,12 @@ from tollgate.verification.transitions import Actor, transition, transition_part
 SEED_ACTOR = Actor("sandbox", "seed")
 # Created over this span before now, oldest first, so lists and timestamps look lived in.
 SPREAD = timedelta(days=90)
+# ``drive`` decides a customer this long after it was submitted, and a business's company approval comes
+# later still: every change it stamps falls within DRIVE_SPAN of its start, which is never less than that
+# far before now, so nothing is stamped in the future (nor are webhooks held until then).
+DECIDED_AFTER = timedelta(minutes=7)
+COMPANY_APPROVED_AFTER = timedelta(hours=2)
+DRIVE_SPAN = DECIDED_AFTER + COMPANY_APPROVED_AFTER
 
 # Target status -> weight. INCOMPLETE customers were only created; the others were submitted and decided.
 INDIVIDUAL_MIX: dict[S, int] = {
@@ -101,7 +107,7 @@ def drive(work: UnitOfWork, customer: Customer, target: S) -> None:
     now = work.now()
     customer.tos_accepted_at = now
     transition(work, customer, S.PROCESSING, reason="submitted")
-    later = work.at(now + timedelta(minutes=7))
+    later = work.at(now + DECIDED_AFTER)
     business = customer.type == "BUSINESS"
     if target is S.APPROVED:
         for party in customer.parties:
@@ -110,7 +116,9 @@ def drive(work: UnitOfWork, customer: Customer, target: S) -> None:
     elif target in (S.REVIEWING, S.ASSOCIATED_PARTIES_REMAINING):
         decisions.start_review(later, customer)
         if target is S.ASSOCIATED_PARTIES_REMAINING:
-            decisions.approve(later.at(later.now() + timedelta(hours=2)), customer, note="company approved")
+            decisions.approve(
+                later.at(later.now() + COMPANY_APPROVED_AFTER), customer, note="company approved"
+            )
     elif target is S.ACTION_REQUIRED:
         section = "supporting_documents" if business else "address_documents"
         doc_type = "PROOF_OF_ADDRESS" if business else "UTILITY_BILL"
@@ -162,7 +170,7 @@ def seed(
             work = runtime.work(session, SEED_ACTOR, client_pk)
             end = work.now()
             base = base or end - SPREAD
-            step = SPREAD / max(total, 1)
+            step = (SPREAD - DRIVE_SPAN) / max(total, 1)
             for _ in range(min(batch_size, total - progress.created)):
                 kind = next(kinds)
                 now = base + step * progress.created
