@@ -49,6 +49,21 @@ def speaks(dialect: Dialect) -> Callable[[F], F]:
     return mark
 
 
+# The rules an endpoint runs once its body validates, run instead on a body the schema refused (on what of
+# it did validate): ``rules(request, body)`` -> (path, message) pairs.
+RuleCheck = Callable[[Request, Any], Awaitable[Sequence[tuple[str, str]]]]
+
+
+def checks_beside_schema(rules: RuleCheck) -> Callable[[F], F]:
+    """Declare an endpoint's rules so that one answer names the schema's errors and the rules' together."""
+
+    def mark(fn: F) -> F:
+        fn.__tollgate_rules__ = rules  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
 class TollgateError(Exception):
     status_code = 500
     message = "Internal server error"
@@ -165,10 +180,12 @@ def from_pydantic(errors: Sequence[Any]) -> ValidationFailed:
     return ValidationFailed(pairs)
 
 
+def _endpoint(request: Request) -> Any:
+    return getattr(request.scope.get("route"), "endpoint", None)
+
+
 def _dialect(request: Request) -> Dialect:
-    route = request.scope.get("route")
-    endpoint = getattr(route, "endpoint", None)
-    return getattr(endpoint, "__tollgate_dialect__", Dialect.STANDARD)
+    return getattr(_endpoint(request), "__tollgate_dialect__", Dialect.STANDARD)
 
 
 def render(exc: TollgateError, dialect: Dialect) -> JSONResponse:
@@ -245,7 +262,14 @@ def install(app: FastAPI, authenticate: Authenticate) -> None:
         errors = exc.errors()
         if any(e.get("type") == "json_invalid" for e in errors):
             return await _unreadable_body(request, authenticate, MALFORMED_JSON)
-        return render(from_pydantic(errors), _dialect(request))
+        failed = from_pydantic(errors)
+        rules: RuleCheck | None = getattr(_endpoint(request), "__tollgate_rules__", None)
+        if rules is not None and exc.body is not None:
+            named = {path for path, _ in failed.errors}
+            failed.errors += [
+                (path, msg) for path, msg in await rules(request, exc.body) if path not in named
+            ]
+        return render(failed, _dialect(request))
 
     async def http_handler(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc.__cause__, UnicodeDecodeError):

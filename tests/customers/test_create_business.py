@@ -913,3 +913,35 @@ def test_reliance_without_entitlement_is_423_after_validation(post):
     r = post(with_value(business_body(), "verification_type", "RELIANCE"))
     assert r.status_code == 423
     assert r.json() == {"status": 423, "message": "RELIANCE is not available for your client"}
+
+
+# ---------------------------------------------------------------- one answer: schema and rules together
+
+
+def test_rule_errors_come_with_the_schema_errors_in_one_answer(post):
+    """The shareholder/UBO rule, the ownership total and a party's own rules are named beside a schema
+    error of another field, not only once that error is fixed."""
+    body = business_body()
+    body["basic_info"]["email"] = "not-an-email"  # schema error
+    body["associated_parties"][0]["basic_info"]["dob"] = "15/04/1990"  # schema error in party 0
+    for party in body["associated_parties"]:
+        party["roles"] = ["shareholder"]  # rule: nobody is both shareholder and ubo
+    body["associated_parties"][0]["ownership_info"]["percentage_of_ownership"] = 90  # rule: 130 in total
+    body["associated_parties"][1]["address"]["state"] = "US-NY"  # rule on a party that validates
+    errors = field_errors(post(body))
+    assert errors["basic_info.email"]
+    assert errors[f"{P0}.basic_info.dob"] == "Must be a date in YYYY-MM-DD format"
+    assert errors["associated_parties"] == (
+        "At least one associated party must hold both shareholder and ubo roles; "
+        "Total percentage_of_ownership must be above 0 and at most 100 (got 130)"
+    )
+    assert errors[f"{P1}.address.subdivision_code"] == "Must be the same value as state"
+
+
+def test_a_rule_that_needs_a_field_that_failed_waits_for_it(post):
+    body = business_body()
+    body["associated_parties"][1]["roles"] = "ubo"  # schema error: roles is a list
+    body["associated_parties"][0]["roles"] = ["shareholder"]
+    errors = field_errors(post(body))
+    # Party 1's roles did not validate: whether anyone holds both roles is not known yet.
+    assert set(errors) == {f"{P1}.roles"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -80,3 +81,11 @@ async def authenticate_request(request: Request) -> None:
         return
     signed = await signed_token(request, await _bearer(request))
     await run_in_threadpool(read_caller, request, request.app.state.runtime, signed)
+
+
+async def client_now(request: Request) -> datetime:
+    """Now on the clock of the caller whose signed token the request carries (the request guard has
+    checked it is there), for rules run before the endpoint (``errors.checks_beside_schema``)."""
+    signed = await signed_token(request, await _bearer(request))
+    runtime: Runtime = request.app.state.runtime
+    return await run_in_threadpool(runtime.now_for, signed.claims.client_pk)

@@ -1,17 +1,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
-from tollgate.auth.deps import Principal
+from tollgate.auth.deps import Principal, client_now
 from tollgate.auth.service import Caller
-from tollgate.customers import capabilities, present, service
+from tollgate.customers import business_rules, capabilities, present, service
 from tollgate.customers.business_schemas import BusinessCustomerCreate
 from tollgate.customers.enums import CustomerType
+from tollgate.customers.rules import Errors
 from tollgate.customers.schemas import (
     CapabilitiesRead,
     CreatedIds,
@@ -20,7 +22,7 @@ from tollgate.customers.schemas import (
     IndividualCreated,
     IndividualCustomerCreate,
 )
-from tollgate.errors import Dialect, speaks
+from tollgate.errors import Dialect, TollgateError, checks_beside_schema, speaks
 from tollgate.handler import one_thread
 from tollgate.http_docs import (
     AUTH_401,
@@ -39,6 +41,15 @@ from tollgate.verification import rfi
 from tollgate.verification.transitions import Actor
 
 router = APIRouter(tags=["Customers"])
+
+
+async def business_rules_beside_schema(request: Request, raw: Any) -> Errors:
+    """The business rules on a body the schema refused (business_rules.check_partial)."""
+    try:
+        today = (await client_now(request)).date()
+    except TollgateError:
+        return []
+    return await run_in_threadpool(business_rules.check_partial, raw, today)
 
 
 def _work(runtime: Runtime, session: Session, caller: Caller) -> UnitOfWork:
@@ -76,6 +87,7 @@ def create_individual(
     ),
 )
 @speaks(Dialect.FIELD_MAP)
+@checks_beside_schema(business_rules_beside_schema)
 @one_thread
 def create_business(
     body: BusinessCustomerCreate, caller: Principal, runtime: RuntimeDep, session: SessionDep
