@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 # The data home of `make run` (database, uploaded files, keys, demo credentials): ./var here.
 export TOLLGATE_HOME ?= $(CURDIR)/var
 
-.PHONY: run serve test test-sqlite test-postgres lint bench clean system-deps bench-deps
+.PHONY: run serve test test-sqlite test-postgres lint bench clean system-deps bench-deps conformance
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,9 +43,16 @@ test: $(STAMP) system-deps
 	$(BIN)/pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench examples
-	$(BIN)/ruff format --check src tests bench examples
+	$(BIN)/ruff check src tests bench examples conformance
+	$(BIN)/ruff format --check src tests bench examples conformance
 	$(BIN)/mypy src
+
+# Fin's OpenAPI description driven against a fresh server (schemathesis); writes docs/conformance.md and
+# fails on any difference not listed as deliberate in conformance/deviations.py. CONFORMANCE_ARGS such as
+# --max-examples 200 or --database-url postgresql://...
+CONFORMANCE_ARGS ?=
+conformance: $(STAMP)
+	$(BIN)/python -m conformance $(CONFORMANCE_ARGS)
 
 # Every size on both backends, with py-spy profiles of the scenarios whose targets are hardest to meet.
 BENCH_ARGS ?= --profile detail,list-512,create-individual
