@@ -18,35 +18,11 @@ import httpx
 
 from conformance.report import render
 from conformance.run import run
+from tollgate.customers.schemas import IndividualCustomerCreate
 
 ROOT = Path(__file__).resolve().parents[1]
-INDIVIDUAL = {
-    "verification_type": "STANDARD",
-    "basic_info": {
-        "first_name": "John",
-        "last_name": "Doe",
-        "dob": "1990-04-15",
-        "email": "john.doe@example.com",
-        "phone": "+14155551234",
-        "country_of_residence": "USA",
-        "primary_nationality": "USA",
-        "tax_info": [{"country_code": "USA", "document_type": "SSN", "document_id": "123-45-6789"}],
-    },
-    "address": {
-        "street_line_1": "123 Market Street",
-        "city": "San Francisco",
-        "subdivision_code": "US-CA",
-        "postal_code": "94103",
-        "country": "USA",
-    },
-    "financial_profile": {
-        "employment_status": "EMPLOYED",
-        "occupation_id": 1,
-        "purpose_id": 1,
-        "source_of_fund_ids": [1],
-        "monthly_volume_usd": 5000,
-    },
-}
+# The individual create's own example (its OpenAPI entry shows it): a valid body.
+INDIVIDUAL = IndividualCustomerCreate.model_config["json_schema_extra"]["example"]
 
 
 def _free_port() -> int:

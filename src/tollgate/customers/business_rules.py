@@ -38,6 +38,7 @@ from tollgate.customers.rules import (
     Errors,
     check_not_future,
     check_not_po_box,
+    check_party_email,
     check_postal_code,
     check_subdivision,
     check_transliteration,
@@ -164,16 +165,7 @@ def _party(
     path, info = f"associated_parties[{i}]", party.basic_info
     check_transliteration(errors, f"{path}.basic_info.middle_name", info.middle_name, info.middle_name_en)
     _dob(errors, f"{path}.basic_info.dob", info.dob, today)
-    email = info.email.casefold()
-    if email in emails:
-        errors.append(
-            (
-                f"{path}.basic_info.email",
-                f"Must be unique across associated parties (same as party {emails[email]})",
-            )
-        )
-    else:
-        emails[email] = i
+    check_party_email(errors, f"{path}.basic_info.email", info.email, i, emails)
     regions = catalogue.phone_region_alpha3(info.phone)
     if regions and info.country_of_residence not in regions:
         errors.append(

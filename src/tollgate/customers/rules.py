@@ -123,6 +123,15 @@ def check_phone_country(errors: Errors, path: str, phone: str, country: str) -> 
         errors.append((path, f"Phone country code does not match country {country}"))
 
 
+def check_party_email(errors: Errors, path: str, email: str, i: int, seen: dict[str, int]) -> None:
+    """Party ``i``'s email, unique across the business's parties (``seen``: casefolded email -> party)."""
+    key = email.casefold()
+    if key in seen:
+        errors.append((path, f"Must be unique across associated parties (same as party {seen[key]})"))
+    else:
+        seen[key] = i
+
+
 def check_not_future(errors: Errors, path: str, value: date, today: date) -> None:
     if value > today:
         errors.append((path, "Date cannot be in the future"))

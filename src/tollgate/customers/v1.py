@@ -24,6 +24,7 @@ from tollgate.customers.rules import (
     Errors,
     check_age,
     check_not_future,
+    check_party_email,
     check_phone_country,
     check_postal_code,
     check_subdivision,
@@ -78,16 +79,7 @@ def _parties(errors: Errors, parties: Sequence[V1Party], today: date) -> None:
     for i, party in enumerate(parties):
         path, info = f"associated_parties[{i}]", party.basic_info
         check_age(errors, f"{path}.basic_info.dob", info.dob, today)
-        email = info.email.casefold()
-        if email in emails:
-            errors.append(
-                (
-                    f"{path}.basic_info.email",
-                    f"Must be unique across associated parties (same as party {emails[email]})",
-                )
-            )
-        else:
-            emails[email] = i
+        check_party_email(errors, f"{path}.basic_info.email", info.email, i, emails)
         check_phone_country(errors, f"{path}.basic_info.phone", info.phone, info.country_of_residence)
         _address(errors, f"{path}.address", party.address)
         ownership = party.ownership_info
