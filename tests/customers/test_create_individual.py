@@ -250,3 +250,15 @@ def test_authentication_is_checked_before_the_body(api, authorization):
     headers = {"Authorization": authorization} if authorization else {}
     r = api.post("/v2/customers/individual", json={"basic_info": "nonsense"}, headers=headers)
     assert (r.status_code, r.json()) == (401, {"message": "Authentication failed"})
+
+
+def test_rule_errors_come_with_the_schema_errors_in_one_answer(api, auth_headers):
+    body = individual_body()
+    body["financial_profile"]["occupation_id"] = "1"  # schema: not a JSON integer
+    body["basic_info"]["dob"] = (_TODAY - timedelta(days=3650)).isoformat()  # rule: too young
+    body["address"]["subdivision_code"] = "US-NY"
+    body["address"]["country"] = "CAN"  # rule: the subdivision is not Canada's
+    errors = _errors(api.post("/v2/customers/individual", json=body, headers=auth_headers))
+    assert {"financial_profile.occupation_id", "basic_info.dob", "address.subdivision_code"} <= set(errors), (
+        errors
+    )

@@ -14,10 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from functools import cache
-from typing import Annotated, Any
-
-from pydantic import TypeAdapter, ValidationError
+from typing import Any
 
 from tollgate.catalogue import service as catalogue
 from tollgate.catalogue.service import CatalogueType
@@ -35,6 +32,7 @@ from tollgate.customers.business_schemas import (
     Role,
 )
 from tollgate.customers.rules import (
+    INVALID,
     Errors,
     check_not_future,
     check_not_po_box,
@@ -43,6 +41,8 @@ from tollgate.customers.rules import (
     check_subdivision,
     check_transliteration,
     check_unique,
+    validated,
+    validated_fields,
     years_between,
 )
 from tollgate.customers.taxid import check_tax_info
@@ -255,11 +255,11 @@ def _compliance(errors: Errors, compliance: Compliance) -> None:
 
 def check_partial(raw: object, today: date) -> Errors:
     """The rules on a body the schema refused, each on the parts it reads that did validate: the answer
-    names the schema's errors and the rules' together (errors.py), instead of the rules' only once the
-    schema's are fixed. A rule that needs a part that did not validate waits for it."""
+    names the schema's errors and the rules' together (``errors.checks_beside_schema``), instead of the
+    rules' only once the schema's are fixed. A rule that needs a part that did not validate waits for it."""
     if not isinstance(raw, dict):
         return []
-    valid = {name: value for name in _FIELDS if (value := _field(name, raw)) is not _INVALID}
+    valid = validated_fields(BusinessCustomerCreate, raw)
     errors: Errors = []
     if "industry_codes" in valid:
         _industry_codes(errors, valid["industry_codes"])
@@ -270,10 +270,10 @@ def check_partial(raw: object, today: date) -> Errors:
     if "addresses" in valid:
         _addresses(errors, valid["addresses"])
     parties = raw.get("associated_parties")
-    if isinstance(parties, list) and "associated_parties" not in valid:
-        _partial_parties(errors, parties, today)
-    elif "associated_parties" in valid:
+    if "associated_parties" in valid:
         _parties(errors, valid["associated_parties"], today)
+    elif isinstance(parties, list):
+        _partial_parties(errors, parties, today)
     if valid.get("holding_structure") is not None:
         _holding_structure(errors, valid["holding_structure"], today)
     info = valid.get("basic_info")
@@ -291,38 +291,13 @@ def _partial_parties(errors: Errors, parties: list[object], today: date) -> None
     roles: list[Any] = []
     ownership: list[Any] = []
     for i, item in enumerate(parties):
-        party = _validated(Party, item)
-        if isinstance(party, Party):
+        party = validated(Party, item)
+        if party is not INVALID:
             _party(errors, i, party, today, emails, tax_ids)
         fields = item if isinstance(item, dict) else {}
-        roles.append(_validated(list[Role], fields.get("roles", _INVALID)))
-        ownership.append(_validated(OwnershipInfo | None, fields.get("ownership_info")))
-    if all(r is not _INVALID for r in roles):
+        roles.append(validated(list[Role], fields.get("roles", INVALID)))
+        ownership.append(validated(OwnershipInfo | None, fields.get("ownership_info")))
+    if all(r is not INVALID for r in roles):
         _party_roles(errors, roles)
-    if all(o is not _INVALID for o in ownership):
+    if all(o is not INVALID for o in ownership):
         _ownership_total(errors, ownership)
-
-
-_INVALID = object()
-_FIELDS = BusinessCustomerCreate.model_fields
-
-
-@cache
-def _adapter(annotation: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(annotation)
-
-
-def _validated(annotation: Any, value: object) -> Any:
-    if value is _INVALID:
-        return _INVALID
-    try:
-        return _adapter(annotation).validate_python(value)
-    except ValidationError:
-        return _INVALID
-
-
-def _field(name: str, raw: dict[str, Any]) -> Any:
-    info = _FIELDS[name]
-    if name not in raw:
-        return _INVALID if info.is_required() else info.get_default(call_default_factory=True)
-    return _validated(Annotated[info.annotation, info], raw[name])

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -22,7 +24,7 @@ from tollgate.customers.schemas import (
     IndividualCreated,
     IndividualCustomerCreate,
 )
-from tollgate.errors import Dialect, TollgateError, checks_beside_schema, speaks
+from tollgate.errors import Dialect, RuleCheck, TollgateError, checks_beside_schema, speaks
 from tollgate.handler import one_thread
 from tollgate.http_docs import (
     AUTH_401,
@@ -43,13 +45,17 @@ from tollgate.verification.transitions import Actor
 router = APIRouter(tags=["Customers"])
 
 
-async def business_rules_beside_schema(request: Request, raw: Any) -> Errors:
-    """The business rules on a body the schema refused (business_rules.check_partial)."""
-    try:
-        today = (await client_now(request)).date()
-    except TollgateError:
-        return []
-    return await run_in_threadpool(business_rules.check_partial, raw, today)
+def _beside_schema(check: Callable[[Any, date], Errors]) -> RuleCheck:
+    """``check(body, today)`` on a body the schema refused, today on the caller's clock."""
+
+    async def rules(request: Request, raw: Any) -> Errors:
+        try:
+            today = (await client_now(request)).date()
+        except TollgateError:
+            return []
+        return await run_in_threadpool(check, raw, today)
+
+    return rules
 
 
 def _work(runtime: Runtime, session: Session, caller: Caller) -> UnitOfWork:
@@ -64,6 +70,7 @@ def _work(runtime: Runtime, session: Session, caller: Caller) -> UnitOfWork:
     ),
 )
 @speaks(Dialect.STANDARD)
+@checks_beside_schema(_beside_schema(service.individual_rules_beside_schema))
 @one_thread
 def create_individual(
     body: IndividualCustomerCreate, caller: Principal, runtime: RuntimeDep, session: SessionDep
@@ -87,7 +94,7 @@ def create_individual(
     ),
 )
 @speaks(Dialect.FIELD_MAP)
-@checks_beside_schema(business_rules_beside_schema)
+@checks_beside_schema(_beside_schema(business_rules.check_partial))
 @one_thread
 def create_business(
     body: BusinessCustomerCreate, caller: Principal, runtime: RuntimeDep, session: SessionDep

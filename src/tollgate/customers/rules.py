@@ -17,7 +17,16 @@ from urllib.parse import urlsplit
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BeforeValidator, Field, StrictFloat, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    Field,
+    StrictFloat,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+)
 
 from tollgate.catalogue import service as catalogue
 
@@ -232,3 +241,40 @@ def storable(value: Any) -> bool:
     if isinstance(value, list):
         return all(storable(v) for v in value)
     return True
+
+
+# ---------------------------------------------------------------- parts of a refused body
+
+INVALID: Any = object()
+
+
+@cache
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(annotation)
+
+
+def validated(annotation: Any, value: object) -> Any:
+    """``value`` validated as ``annotation``, or ``INVALID``."""
+    if value is INVALID:
+        return INVALID
+    try:
+        return _adapter(annotation).validate_python(value)
+    except ValidationError:
+        return INVALID
+
+
+def validated_fields(model: type[BaseModel], raw: object) -> dict[str, Any]:
+    """The top-level fields of a body the schema refused that validate on their own (an absent optional
+    field as its default): what the rules can still run on."""
+    if not isinstance(raw, dict):
+        return {}
+    out: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if name not in raw:
+            if not info.is_required():
+                out[name] = info.get_default(call_default_factory=True)
+            continue
+        value = validated(Annotated[info.annotation, info], raw[name])
+        if value is not INVALID:
+            out[name] = value
+    return out

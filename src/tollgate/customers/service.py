@@ -24,8 +24,14 @@ from tollgate.customers.rules import (
     check_phone_country,
     check_subdivision,
     check_transliteration,
+    validated_fields,
 )
-from tollgate.customers.schemas import IndividualCustomerCreate
+from tollgate.customers.schemas import (
+    IndividualAddress,
+    IndividualBasicInfo,
+    IndividualCustomerCreate,
+    IndividualFinancialProfile,
+)
 from tollgate.customers.taxid import check_tax_info
 from tollgate.errors import Locked, NotFound, ValidationFailed
 from tollgate.kit.ids import new_uuid
@@ -44,12 +50,35 @@ def check_reliance(caller: Caller, verification_type: VerificationType) -> None:
 
 def individual_rule_errors(body: IndividualCustomerCreate, today: date) -> Errors:
     errors: Errors = []
-    info, address, fin = body.basic_info, body.address, body.financial_profile
+    _individual_basic_info(errors, body.basic_info, today)
+    _individual_address(errors, body.address)
+    _individual_financial_profile(errors, body.financial_profile)
+    return errors
+
+
+def individual_rules_beside_schema(raw: object, today: date) -> Errors:
+    """The individual create's rules on a body the schema refused, each section's on the sections that
+    did validate (``errors.checks_beside_schema``)."""
+    valid = validated_fields(IndividualCustomerCreate, raw)
+    errors: Errors = []
+    if "basic_info" in valid:
+        _individual_basic_info(errors, valid["basic_info"], today)
+    if "address" in valid:
+        _individual_address(errors, valid["address"])
+    if "financial_profile" in valid:
+        _individual_financial_profile(errors, valid["financial_profile"])
+    return errors
+
+
+def _individual_basic_info(errors: Errors, info: IndividualBasicInfo, today: date) -> None:
     check_age(errors, "basic_info.dob", info.dob, today)
     for name in ("first_name", "middle_name", "last_name"):
         check_transliteration(errors, f"basic_info.{name}", getattr(info, name), getattr(info, f"{name}_en"))
     check_phone_country(errors, "basic_info.phone", info.phone, info.country_of_residence)
     check_tax_info(errors, "basic_info.tax_info", info.tax_info, "INDIVIDUAL")
+
+
+def _individual_address(errors: Errors, address: IndividualAddress) -> None:
     for name in ("street_line_1", "street_line_2"):
         check_transliteration(
             errors, f"address.{name}", getattr(address, name), getattr(address, f"{name}_en")
@@ -57,6 +86,9 @@ def individual_rule_errors(body: IndividualCustomerCreate, today: date) -> Error
     if not address.city.isascii():
         errors.append(("address.city", "Must contain English (Latin) characters only"))
     check_subdivision(errors, "address.subdivision_code", address.country, address.subdivision_code)
+
+
+def _individual_financial_profile(errors: Errors, fin: IndividualFinancialProfile) -> None:
     if fin.occupation_id not in catalogue.occupations():
         errors.append(("financial_profile.occupation_id", "Unknown occupation_id; see GET /v1/occupations"))
     kind = CatalogueType.INDIVIDUAL
@@ -77,7 +109,6 @@ def individual_rule_errors(body: IndividualCustomerCreate, today: date) -> Error
             )
     if len(set(fin.source_of_fund_ids)) != len(fin.source_of_fund_ids):
         errors.append(("financial_profile.source_of_fund_ids", "Ids must be unique"))
-    return errors
 
 
 @dataclass(frozen=True)
