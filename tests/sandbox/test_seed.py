@@ -166,3 +166,27 @@ def test_bulk_seed_refuses_a_client_with_webhook_endpoints(api, runtime, setting
     integrator.webhooks_to(receiver)
     r = tollgate(settings, "seed", "--client", "seeded", "--individuals", "5", "--bulk")
     assert r.returncode == 1 and "webhook endpoints" in r.stderr
+
+
+def test_progress_is_reported_for_every_customer_made(runtime, make_client):
+    from tollgate.auth import service as auth
+    from tollgate.db import unit_of_work
+    from tollgate.sandbox import seed as seeding
+
+    creds = make_client("progress")
+    with unit_of_work(runtime.read_sessions) as session:
+        client = auth.get_client_by_client_id(session, creds.client_id)
+        assert client is not None
+        pk = client.id
+    made: list[int] = []
+    committed: list[int] = []
+    seeding.seed(
+        runtime,
+        pk,
+        individuals=3,
+        businesses=1,
+        batch_size=1000,
+        on_customer=lambda p: made.append(p.created),
+        on_batch=lambda p: committed.append(p.created),
+    )
+    assert made == [1, 2, 3, 4] and committed == [4]
