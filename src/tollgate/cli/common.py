@@ -39,7 +39,8 @@ def out() -> Console:
 def err() -> Console:
     from rich.console import Console
 
-    return Console(stderr=True)
+    # Soft wrap: a path or a command in a message is never broken across lines by the console.
+    return Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
