@@ -2,8 +2,15 @@
 
 from tollgate.auth.models import ApiClient, RefreshFamily, RefreshToken, ServerKey
 from tollgate.console.models import CaseAssignment, CaseNote, OperatorSession, ProposedDecision
+from tollgate.customers import readmodel as _readmodel  # noqa: F401 - registers the read model's writer
 from tollgate.customers import search as _search  # noqa: F401 - registers the blind-index writer
-from tollgate.customers.models import AssociatedParty, Customer, CustomerCounter, IdentifierDigest
+from tollgate.customers.models import (
+    AssociatedParty,
+    Customer,
+    CustomerCounter,
+    CustomerView,
+    IdentifierDigest,
+)
 from tollgate.db import Base
 from tollgate.documents.models import AttachBatch, Attachment, StoredFile
 from tollgate.idempotency import IdempotencyKey
@@ -24,6 +31,7 @@ __all__ = [
     "CaseNote",
     "Customer",
     "CustomerCounter",
+    "CustomerView",
     "Delivery",
     "DeliveryAttempt",
     "Event",

@@ -235,4 +235,9 @@ def test_detail_and_list_statement_counts_do_not_grow(api, auth_headers, sql_cou
     )
     assert small == large
     detail = count(lambda: api.get(f"/v2/customers/{cid}", headers=auth_headers))
-    assert detail <= 4  # authenticate, customer, its parties, its open RFIs
+    assert detail <= 3  # authenticate (client, login family), the stored body
+    # The body is the read model's, read in one statement: no customer, party or RFI rows are loaded.
+    reads = [s for s in sql_counter if "FROM customer_view" in s]
+    assert len(reads) == 1 and not [
+        s for s in sql_counter if "FROM customer " in s or "associated_party" in s
+    ]

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.customers.rendered import assert_served_as_rendered
 from tests.sandbox.conftest import Integrator, tollgate
 
 REFERENCE = Path(__file__).resolve().parents[1] / "reference"
@@ -159,6 +160,8 @@ def test_bulk_seed_leaves_the_same_kind_of_data(api, runtime, settings):
     listed = [e["event"] for e in events.json()["data"]["events"]]
     assert "customer.created" in {e["type"] for e in listed}
     assert all(e["event_reference_id"] == people[0]["customer_id"] for e in listed)
+    # Rows inserted many per statement reach the read model as single creates do.
+    assert_served_as_rendered(integrator.api, integrator.headers, runtime)
 
 
 def test_bulk_seed_refuses_a_client_with_webhook_endpoints(api, runtime, settings, receiver):

@@ -1,4 +1,5 @@
-"""`tollgate customers find`: exact search by tax id or document number, through the blind index."""
+"""`tollgate customers find`: exact search by tax id or document number, through the blind index;
+`tollgate customers rebuild-views`: render every customer's stored bodies again (the read model)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from sqlalchemy import select
 
 from tollgate.auth.models import ApiClient
 from tollgate.cli.common import open_runtime
-from tollgate.customers import search
+from tollgate.customers import readmodel, search
 from tollgate.customers.models import Customer
 from tollgate.db import unit_of_work
 from tollgate.runtime import Runtime
@@ -43,4 +44,16 @@ def find(
         console.print(f"{row.id}  {row.name}  {row.type}  {row.status}", highlight=False)
     if not rows:
         console.print("no customer found")
+    runtime.engine.dispose()
+
+
+@customers_app.command("rebuild-views")
+def rebuild_views() -> None:
+    """Render every customer's detail body and list item again and store them (customers.readmodel), in
+    one transaction: the bodies a read serves equal a fresh render when it ends. Writes are rendered at
+    commit already; this is for a database changed by hand or restored from a dump of an older release."""
+    runtime: Runtime = open_runtime()
+    with unit_of_work(runtime.write_sessions) as session:
+        total = readmodel.rebuild(session, progress=lambda n: console.print(f"{n} rendered", highlight=False))
+    console.print(f"[green]{total} customers rendered[/green]", highlight=False)
     runtime.engine.dispose()

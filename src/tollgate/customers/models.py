@@ -116,3 +116,29 @@ class IdentifierDigest(Base):
     source_id: Mapped[uuid.UUID | None] = mapped_column(Uuid, nullable=True)
     kind: Mapped[str] = mapped_column(String(32))  # tax_id | document_number
     digest: Mapped[str] = mapped_column(String(64))
+
+
+class CustomerView(Base):
+    """The read model: each customer's V2 detail body and list item as the wire bytes, rendered when the
+    customer changes, in the transaction of the change (``customers.readmodel``, docs/adr/0014).
+
+    The bodies carry names, phones and emails, so they are sealed like the columns they come from. The
+    public base URL of ``tos_policies_url`` is not stored: each body keeps the byte offset where a read
+    splices it in, so changing ``TOLLGATE_PUBLIC_BASE_URL`` needs no rewrite."""
+
+    __tablename__ = "customer_view"
+    # A list page is one range of this index, newest first (docs/adr/0003).
+    __table_args__ = (UniqueConstraint("client_pk", "type", "seq"),)
+
+    customer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("customer.id", ondelete="CASCADE"), primary_key=True
+    )
+    client_pk: Mapped[uuid.UUID] = mapped_column(Uuid)
+    type: Mapped[str] = mapped_column(String(16))
+    seq: Mapped[int] = mapped_column(Integer)
+    # ``{"data": <detail>}``, sealed; the base URL goes in at byte ``detail_splice`` of the opened body.
+    detail: Mapped[str] = mapped_column(Sealed("customer_view.detail"))
+    detail_splice: Mapped[int] = mapped_column(Integer)
+    # The list item, sealed; the base URL goes in at byte ``item_splice``.
+    item: Mapped[str] = mapped_column(Sealed("customer_view.item"))
+    item_splice: Mapped[int] = mapped_column(Integer)

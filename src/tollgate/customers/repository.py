@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
-from typing import Any, cast
 
-from sqlalchemy import Row, Uuid, bindparam, select, update
+from sqlalchemy import Uuid, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -48,32 +46,6 @@ def next_seq(session: Session, client_pk: uuid.UUID, kind: str, count: int = 1) 
 _COUNT = select(CustomerCounter.total).where(
     CustomerCounter.client_pk == bindparam("client_pk", type_=Uuid), CustomerCounter.type == bindparam("kind")
 )
-# Only what a list item shows: whole Customer objects would decode each stored request body for nothing.
-LIST_COLUMNS = (
-    Customer.id,
-    Customer.type,
-    Customer.first_name,
-    Customer.last_name,
-    Customer.business_name,
-    Customer.email,
-    Customer.phone,
-    Customer.country,
-    Customer.status,
-    Customer.api_version,
-    Customer.tos_policies_value,
-    Customer.created_at,
-    Customer.updated_at,
-)
-_PAGE = (
-    select(*LIST_COLUMNS)
-    .where(
-        Customer.client_pk == bindparam("client_pk", type_=Uuid),
-        Customer.type == bindparam("kind"),
-        Customer.seq <= bindparam("hi"),
-        Customer.seq >= bindparam("lo"),
-    )
-    .order_by(Customer.seq.desc())
-)
 _OWNED = select(Customer).where(
     Customer.id == bindparam("customer_id"), Customer.client_pk == bindparam("client_pk", type_=Uuid)
 )
@@ -83,12 +55,6 @@ _OWNED_FOR_UPDATE = _OWNED.with_for_update()
 def count(session: Session, client_pk: uuid.UUID, kind: str) -> int:
     total = session.scalar(_COUNT, {"client_pk": client_pk, "kind": kind})
     return int(total or 0)
-
-
-def page(session: Session, client_pk: uuid.UUID, kind: str, *, hi: int, lo: int) -> Sequence[Row[Any]]:
-    """The list columns of customers with ``lo <= seq <= hi``, newest first."""
-    result = session.execute(_PAGE, {"client_pk": client_pk, "kind": kind, "hi": hi, "lo": lo})
-    return cast("Sequence[Row[Any]]", result.all())
 
 
 def get_owned(

@@ -6,13 +6,13 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from tollgate.auth.deps import Principal, client_now
 from tollgate.auth.service import Caller
-from tollgate.customers import business_rules, capabilities, present, service
+from tollgate.customers import business_rules, capabilities, present, readmodel, service
 from tollgate.customers.business_schemas import BusinessCustomerCreate
 from tollgate.customers.enums import CustomerType
 from tollgate.customers.rules import Errors
@@ -36,10 +36,9 @@ from tollgate.http_docs import (
     responses,
 )
 from tollgate.kit.pagination import pagination
-from tollgate.kit.responses import JSONBody
+from tollgate.kit.responses import JSONBody, StoredJSON
 from tollgate.runtime import Runtime, RuntimeDep, SessionDep
 from tollgate.uow import UnitOfWork
-from tollgate.verification import rfi
 from tollgate.verification.transitions import Actor
 
 router = APIRouter(tags=["Customers"])
@@ -118,17 +117,14 @@ def list_customers(
     type: Annotated[CustomerType, Query(description="Filter customers by type")],
     per_page: Annotated[int, Query(ge=1, le=512, description="Number of items to return per page")] = 10,
     current_page: Annotated[int, Query(ge=1, le=10_000_000, description="The page number to retrieve")] = 1,
-) -> JSONResponse:
+) -> Response:
     """Customers of one type, newest first."""
-    result = service.list_customers(session, caller, type, page=current_page, per_page=per_page)
     base = runtime.settings.public_base_url
-    body = {
-        "data": {
-            "pagination": pagination(current_page, per_page, result.total).model_dump(),
-            "customers": [present.list_item(c, base) for c in result.customers],
-        }
-    }
-    return JSONBody(body)
+    result = service.list_customers(
+        session, caller, type, page=current_page, per_page=per_page, base_url=base
+    )
+    pages = pagination(current_page, per_page, result.total).model_dump()
+    return StoredJSON(readmodel.list_body(pages, result.items))
 
 
 @router.get(
@@ -140,11 +136,9 @@ def list_customers(
 @one_thread
 def get_customer(
     customer_id: uuid.UUID, caller: Principal, runtime: RuntimeDep, session: SessionDep
-) -> JSONResponse:
+) -> Response:
     """One customer with its associated parties, rejection reason and open requests for information."""
-    customer = service.get_customer(session, caller, customer_id)
-    entries = rfi.render_all(rfi.open_rfis(session, customer.id))
-    return JSONBody({"data": present.detail(customer, runtime.settings.public_base_url, entries)})
+    return StoredJSON(service.customer_detail(session, caller, customer_id, runtime.settings.public_base_url))
 
 
 @router.get(

@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from tollgate.auth.service import Caller
 from tollgate.catalogue import service as catalogue
 from tollgate.catalogue.service import CatalogueType
-from tollgate.customers import business_rules, repository
+from tollgate.customers import business_rules, readmodel, repository
 from tollgate.customers.business_schemas import BusinessCustomerCreate, Role
 from tollgate.customers.enums import CustomerStatus, CustomerType, PartyStatus, VerificationType
 from tollgate.customers.models import AssociatedParty, Customer
@@ -236,19 +235,29 @@ def create_business(
 
 @dataclass(frozen=True)
 class CustomerPage:
-    customers: Sequence[Row[Any]]  # repository.LIST_COLUMNS
+    items: Sequence[bytes]  # list items as stored (customers.readmodel)
     total: int
 
 
 def list_customers(
-    session: Session, caller: Caller, kind: CustomerType, *, page: int, per_page: int
+    session: Session, caller: Caller, kind: CustomerType, *, page: int, per_page: int, base_url: str
 ) -> CustomerPage:
     total = repository.count(session, caller.id, kind.value)
     hi = total - (page - 1) * per_page
     lo = max(hi - per_page + 1, 1)
     if hi < 1:
         return CustomerPage((), total)
-    return CustomerPage(repository.page(session, caller.id, kind.value, hi=hi, lo=lo), total)
+    return CustomerPage(
+        readmodel.items(session, caller.id, kind.value, hi=hi, lo=lo, base_url=base_url), total
+    )
+
+
+def customer_detail(session: Session, caller: Caller, customer_id: uuid.UUID, base_url: str) -> bytes:
+    """``{"data": <detail>}`` of the caller's customer as stored by the read model."""
+    body = readmodel.detail(session, caller.id, customer_id, base_url)
+    if body is None:
+        raise NotFound()
+    return body
 
 
 def get_customer(

@@ -7,12 +7,12 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
 from tollgate.auth.deps import Principal
 from tollgate.auth.service import Caller
-from tollgate.customers import capabilities, present, service, v1
+from tollgate.customers import capabilities, present, readmodel, service, v1
 from tollgate.customers.enums import CustomerType
 from tollgate.customers.schemas import CustomerDetailV1Read, CustomerListRead, IndividualCreated
 from tollgate.customers.v1_schemas import V1BusinessCreate, V1IndividualCreate
@@ -27,7 +27,7 @@ from tollgate.http_docs import (
     responses,
 )
 from tollgate.kit.pagination import pagination
-from tollgate.kit.responses import JSONBody
+from tollgate.kit.responses import JSONBody, StoredJSON
 from tollgate.runtime import Runtime, RuntimeDep, SessionDep
 from tollgate.uow import UnitOfWork
 from tollgate.verification import rfi
@@ -110,17 +110,14 @@ def list_customers_v1(
     type: Annotated[CustomerType, Query(description="Filter customers by type")],
     per_page: Annotated[int, Query(ge=1, le=512, description="Number of items to return per page")] = 10,
     current_page: Annotated[int, Query(ge=1, le=10_000_000, description="The page number to retrieve")] = 1,
-) -> JSONResponse:
+) -> Response:
     """Customers of one type, newest first. Deprecated by Fin on 2026-05-20: use ``GET /v2/customers``."""
-    result = service.list_customers(session, caller, type, page=current_page, per_page=per_page)
     base = runtime.settings.public_base_url
-    body = {
-        "data": {
-            "pagination": pagination(current_page, per_page, result.total).model_dump(),
-            "customers": [present.list_item(c, base) for c in result.customers],
-        }
-    }
-    return JSONBody(body, headers=deprecation_headers(LIST_V2))
+    result = service.list_customers(
+        session, caller, type, page=current_page, per_page=per_page, base_url=base
+    )
+    pages = pagination(current_page, per_page, result.total).model_dump()
+    return StoredJSON(readmodel.list_body(pages, result.items), headers=deprecation_headers(LIST_V2))
 
 
 @router.get(

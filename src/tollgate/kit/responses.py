@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 
 class JSONBody(JSONResponse):
@@ -18,3 +18,9 @@ class JSONBody(JSONResponse):
         except TypeError:
             # What orjson cannot encode (an integer beyond 64 bits) the standard encoder still can.
             return super().render(content)
+
+
+class StoredJSON(Response):
+    """A JSON body already encoded (the customers' read model): sent as it is."""
+
+    media_type = "application/json"
