@@ -72,7 +72,8 @@ def runtime(settings: Settings, clock: OffsetClock) -> Iterator[Runtime]:
     rt.engine.dispose()
 
 
-_KEEP = {"server_key", "alembic_version"}
+# auth_epoch only ever moves forward: a process caching callers compares it with what it saw last.
+_KEEP = {"server_key", "alembic_version", "auth_epoch"}
 
 
 def _wipe(runtime: Runtime) -> None:

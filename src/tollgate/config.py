@@ -36,6 +36,10 @@ class Settings(BaseSettings):
     port: int = 8000
 
     access_token_ttl_seconds: int = Field(default=24 * 3600, gt=0)
+    # How stale a process's cached view of clients and login families may be: a revocation (refresh-token
+    # reuse, secret rotation, a disabled client) stops the tokens it revokes on every process within this
+    # many milliseconds of its commit (docs/adr/0014). 0: read them on every request.
+    auth_cache_ms: int = Field(default=1000, ge=0, le=60_000)
     refresh_token_ttl_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     # A refresh-token family can be rotated, but never beyond this age from the first login.
     refresh_family_max_age_seconds: int = Field(default=30 * 24 * 3600, gt=0)

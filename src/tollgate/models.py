@@ -1,6 +1,7 @@
 """Every ORM model, imported in one place so Alembic and tests see the whole schema."""
 
-from tollgate.auth.models import ApiClient, RefreshFamily, RefreshToken, ServerKey
+from tollgate.auth import cache as _auth_cache  # noqa: F401 - registers the auth counter's hooks
+from tollgate.auth.models import ApiClient, AuthEpoch, RefreshFamily, RefreshToken, ServerKey
 from tollgate.console.models import CaseAssignment, CaseNote, OperatorSession, ProposedDecision
 from tollgate.customers import readmodel as _readmodel  # noqa: F401 - registers the read model's writer
 from tollgate.customers import search as _search  # noqa: F401 - registers the blind-index writer
@@ -26,6 +27,7 @@ __all__ = [
     "AttachBatch",
     "Attachment",
     "AuditEntry",
+    "AuthEpoch",
     "Base",
     "CaseAssignment",
     "CaseNote",

@@ -193,7 +193,7 @@ def test_the_migration_fills_the_read_model_and_the_command_rebuilds_it(api, aut
     # An existing database of the release before: no read model. The migration renders every customer.
     cfg = alembic_config(settings.database_url)
     cfg.attributes["keyring"] = runtime.keyring
-    command.downgrade(cfg, "-1")
+    command.downgrade(cfg, "0011_read_model-1")
     command.upgrade(cfg, "head")
     for cid, body in before.items():
         assert api.get(f"/v2/customers/{cid}", headers=auth_headers).content == body

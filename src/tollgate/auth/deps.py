@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from tollgate.auth.cache import cache_for
 from tollgate.auth.service import AccessClaims, Caller, authenticate
 from tollgate.db import unit_of_work
 from tollgate.errors import AuthenticationFailed
@@ -46,8 +47,15 @@ SignedTokenDep = Annotated[SignedToken, Depends(signed_token)]
 def caller_of(request: Request, runtime: Runtime, session: Session, signed: SignedToken) -> Caller:
     """The client behind a signed token, if the token still holds (expiry on the client's clock,
     revocation, secret rotation)."""
+    cache = cache_for(runtime.engine, runtime.settings.auth_cache_ms)
     caller = authenticate(
-        session, runtime.keys, runtime.settings, runtime.now_for, signed.token, verified=signed.claims
+        session,
+        runtime.keys,
+        runtime.settings,
+        runtime.now_for,
+        signed.token,
+        verified=signed.claims,
+        cache=cache,
     )
     request.state.caller = caller
     return caller

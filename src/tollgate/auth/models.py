@@ -32,6 +32,8 @@ class ApiClient(Base):
     reliance_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
     # None: follow the server mode's default (on in sandbox, off in live).
     auto_approve: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
+    # A disabled client gets no tokens and its tokens stop working (``tollgate clients disable``).
+    disabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -59,3 +61,13 @@ class RefreshToken(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class AuthEpoch(Base):
+    """One counter that moves whenever a client or a login family changes (``auth.cache``): each process
+    reads it at most once per ``auth_cache_ms`` and forgets its cached callers when it has moved."""
+
+    __tablename__ = "auth_epoch"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)

@@ -16,6 +16,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from tollgate.auth.cache import CallerCache, Standing
 from tollgate.auth.models import ApiClient, RefreshFamily, RefreshToken, ServerKey
 from tollgate.config import Settings
 from tollgate.errors import AuthenticationFailed
@@ -154,6 +155,12 @@ def set_reliance(session: Session, client: ApiClient, enabled: bool, now: dateti
     client.updated_at = now
 
 
+def set_disabled(session: Session, client: ApiClient, disabled: bool, now: datetime) -> None:
+    """Disable a client (no new tokens; its tokens stop working) or enable it again."""
+    client.disabled_at = now if disabled else None
+    client.updated_at = now
+
+
 # ---------------------------------------------------------------- tokens
 
 
@@ -196,7 +203,7 @@ def issue_tokens(
     presented = hash_secret(keys, client_secret)
     # Compare even for unknown ids so the answer takes the same time either way.
     expected = client.secret_hash if client is not None else "0" * 64
-    if not hmac.compare_digest(presented, expected) or client is None:
+    if not hmac.compare_digest(presented, expected) or client is None or client.disabled_at is not None:
         raise AuthenticationFailed()
     now = _at(now, client.id)
     family = RefreshFamily(
@@ -234,7 +241,7 @@ def refresh_tokens(
         session.flush()
         raise RefreshReuse()
     client = session.get(ApiClient, family.client_pk)
-    if client is None:
+    if client is None or client.disabled_at is not None:
         raise AuthenticationFailed()
     row.used_at = now
     return _mint(session, keys, settings, now, client, family)
@@ -249,6 +256,7 @@ _CALLER = (
         ApiClient.reliance_enabled,
         ApiClient.auto_approve,
         ApiClient.secret_generation,
+        ApiClient.disabled_at,
         RefreshFamily.revoked_at,
     )
     .join(RefreshFamily, RefreshFamily.client_pk == ApiClient.id)
@@ -303,21 +311,39 @@ def authenticate(
     now: ClientNow,
     token: str,
     verified: AccessClaims | None = None,
+    cache: CallerCache | None = None,
 ) -> Caller:
     """The caller behind an access token: verified (unless ``verified`` says it was), not expired on the
-    client's clock, its login family not revoked and its client's secret not rotated since."""
+    client's clock, its login family not revoked, its client not disabled and its secret not rotated since.
+    With ``cache`` what the database says of the client and family may be up to ``auth_cache_ms`` old."""
     claims = verified or verify_access_token(keys, settings, token)
     if claims.expires <= int(_at(now, claims.client_pk).timestamp()):
         raise AuthenticationFailed()
-    row = session.execute(
-        _CALLER, {"client_pk": claims.client_pk, "family_id": claims.family_id}
-    ).one_or_none()
-    if row is None or row.revoked_at is not None or row.secret_generation != claims.generation:
+
+    def load() -> Standing | None:
+        row = session.execute(
+            _CALLER, {"client_pk": claims.client_pk, "family_id": claims.family_id}
+        ).one_or_none()
+        if row is None:
+            return None
+        return Standing(
+            id=row.id,
+            client_id=row.client_id,
+            name=row.name,
+            reliance_enabled=row.reliance_enabled,
+            auto_approve=row.auto_approve,
+            secret_generation=row.secret_generation,
+            revoked=row.revoked_at is not None,
+            disabled=row.disabled_at is not None,
+        )
+
+    found = load() if cache is None else cache.standing(session, claims.client_pk, claims.family_id, load)
+    if found is None or found.revoked or found.disabled or found.secret_generation != claims.generation:
         raise AuthenticationFailed()
     return Caller(
-        id=row.id,
-        client_id=row.client_id,
-        name=row.name,
-        reliance_enabled=row.reliance_enabled,
-        auto_approve=row.auto_approve,
+        id=found.id,
+        client_id=found.client_id,
+        name=found.name,
+        reliance_enabled=found.reliance_enabled,
+        auto_approve=found.auto_approve,
     )

@@ -7,8 +7,10 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from tollgate.auth import service as auth
+from tollgate.auth.models import ApiClient
 from tollgate.cli.common import fail, open_runtime, show_table
 from tollgate.db import unit_of_work
 from tollgate.kit.timefmt import seconds_z
@@ -54,14 +56,20 @@ def clients_list(as_json: Annotated[bool, typer.Option("--json", help="Print JSO
     show_table(table)
 
 
+def _client(session: Session, client_id: str) -> ApiClient:
+    """The client named by ``client_id``, or the command ends saying there is none."""
+    client = auth.get_client_by_client_id(session, client_id)
+    if client is None:
+        fail(f"no client with client_id {client_id}")
+    return client
+
+
 @clients_app.command("rotate-secret")
 def clients_rotate(client_id: Annotated[str, typer.Argument(help="The client_id to rotate")]) -> None:
     """Issue a new secret. The old secret stops working and every token of the client is revoked."""
     runtime = open_runtime()
     with unit_of_work(runtime.write_sessions) as session:
-        client = auth.get_client_by_client_id(session, client_id)
-        if client is None:
-            fail(f"no client with client_id {client_id}")
+        client = _client(session, client_id)
         creds = auth.rotate_secret(session, runtime.keys, runtime.now(), client)
     typer.echo(json.dumps({"client_id": creds.client_id, "client_secret": creds.client_secret}))
 
@@ -76,8 +84,20 @@ def clients_set_reliance(
     """Allow or forbid verification_type RELIANCE for a client."""
     runtime = open_runtime()
     with unit_of_work(runtime.write_sessions) as session:
-        client = auth.get_client_by_client_id(session, client_id)
-        if client is None:
-            fail(f"no client with client_id {client_id}")
+        client = _client(session, client_id)
         auth.set_reliance(session, client, enabled, runtime.now())
     typer.echo(json.dumps({"client_id": client_id, "reliance": enabled}))
+
+
+@clients_app.command("disable")
+def clients_disable(
+    client_id: Annotated[str, typer.Argument(help="The client's client_id")],
+    enable: Annotated[bool, typer.Option("--enable", help="Enable the client again instead")] = False,
+) -> None:
+    """Disable a client: it gets no tokens and its tokens stop working on every server process within
+    TOLLGATE_AUTH_CACHE_MS. With --enable, undo it: its tokens whose login was not revoked work again."""
+    runtime = open_runtime()
+    with unit_of_work(runtime.write_sessions) as session:
+        client = _client(session, client_id)
+        auth.set_disabled(session, client, not enable, runtime.now())
+    typer.echo(json.dumps({"client_id": client_id, "disabled": not enable}))

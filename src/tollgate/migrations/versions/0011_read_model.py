@@ -4,7 +4,7 @@ Creates ``customer_view`` and fills it for the customers already stored, renderi
 renderer of the release that runs it (``customers.readmodel``), sealed with the data keys. A later
 revision that changes what a body shows fills the table again the same way (``readmodel.rebuild``).
 
-Revision ID: 0011
+Revision ID: 0011_read_model
 Revises: 0009
 Create Date: 2026-12-01 22:50:00
 """
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tollgate.kit.crypto import Keyring, attach
 
-revision: str = "0011"
+revision: str = "0011_read_model"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
