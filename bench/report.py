@@ -23,6 +23,8 @@ LIST_10 = "list page 1, per_page 10"
 LIST_512 = "list page 1, per_page 512"
 LAST_512 = "list last page, per_page 512"
 CREATE_INDIVIDUAL = "create individual"
+PRISM_DETAIL = "Prism 5: detail read"
+PRISM_LIST = "Prism 5: list page 1, per_page 512"
 MILLION = 1_000_000
 NONE = "\N{EN DASH}"
 TIMES = "\N{MULTIPLICATION SIGN}"
@@ -189,6 +191,22 @@ def targets(run: Run, backend: str) -> list[Target]:
                     _verdict(share >= 0.5),
                 )
             )
+    for size in sizes:
+        for ours, theirs, label in (
+            (DETAIL, PRISM_DETAIL, "Detail"),
+            (LIST_512, PRISM_LIST, "List per_page 512"),
+        ):
+            a, b = _find(results, ours, size), _find(results, theirs, size)
+            if a and b and b.per_second:
+                times = a.per_second / b.per_second
+                out.append(
+                    Target(
+                        f"{label} read: at least 2x Prism 5's throughput",
+                        _size(size),
+                        f"{times:.2f}x ({_rate(a.per_second)} vs {_rate(b.per_second)} req/s)",
+                        _verdict(times >= 2),
+                    )
+                )
     for scenario, label in ((DETAIL, ""), (DETAIL_ONE, ", one connection (no queueing)")):
         found = _find(results, scenario, big)
         if found and found.p99_ms is not None:
@@ -249,7 +267,9 @@ def targets(run: Run, backend: str) -> list[Target]:
                     )
                 )
     server = [
-        r for r in results if r.size == big and r.kind == "http" and not r.scenario.startswith("ceiling")
+        r
+        for r in results
+        if r.size == big and r.kind == "http" and not r.scenario.startswith(("ceiling", "Prism"))
     ]
     if server:
         peak = max(r.peak_rss_mb or 0 for r in server)

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from bench import jobs, measure, profile, report
+from bench import jobs, measure, prism, profile, report
 from bench.bodies import ROOT, business_body, individual_body
 from bench.ceiling_app import ASYNC_PATH, SYNC_PATH
 from bench.database import BACKENDS, VAR, Backend, PostgreSQL, SeedInfo, base_env, make_backend, prepared
@@ -45,6 +45,7 @@ SCENARIOS = (
     "list-512",
     "list-last-512",
     "ceiling-sync",
+    "prism",
     "token",
     "create-individual",
     "create-business",
@@ -380,6 +381,22 @@ def run_block(block: Block, docs: jobs.Documents) -> list[Result]:
                 response_bytes=size_of(path),
                 note=f"{note}, {items} items",
             )
+    if "prism" in o.only:
+        # The same reads from a stateless mock of Fin's API (Prism answers each with its example).
+        mock = prism.start(block.logs)
+        try:
+            base = f"http://127.0.0.1:{mock.port}"
+            list_path = "/v2/customers?type=INDIVIDUAL&per_page=512"
+            for key, name, requests, probe_path in (
+                ("prism", report.PRISM_DETAIL, detail, detail[0].path),
+                ("prism", report.PRISM_LIST, [Request("GET", list_path)], list_path),
+            ):
+                probe = _check(httpx.get(base + probe_path, headers=block.headers), 200, name)
+                block.http(
+                    key, name, mock, requests, response_bytes=len(probe.content), note="Fin's example body"
+                )
+        finally:
+            mock.stop()
     if "ceiling-sync" in o.only:
         probe = httpx.get(f"http://127.0.0.1:{block.ceiling.port}{ceiling_sync[0].path}")
         _check(probe, 200, "ceiling-sync")
