@@ -5,6 +5,7 @@ where the tests allow it: a server costs a runtime and a thread."""
 from __future__ import annotations
 
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -42,3 +43,13 @@ def live_server(runtime: Runtime, **settings: Any) -> Iterator[tuple[str, Runtim
         thread.join(timeout=15)
         sock.close()
         live.decoder.close()
+
+
+def stop_process(process: subprocess.Popen[bytes], timeout: float = 15) -> None:
+    """Ask a server process to stop; kill it if it has not within ``timeout`` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.live import stop_process
 from tollgate.auth import service as auth
 from tollgate.config import Settings
 
@@ -78,12 +79,7 @@ def servers(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield [url for _, url, _ in started]
     finally:
         for process, _, _ in started:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
 
 
 @pytest.fixture

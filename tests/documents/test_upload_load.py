@@ -26,6 +26,7 @@ from sqlalchemy import select
 from tests.documents import samples
 from tests.documents.conftest import _free_port
 from tests.factories import individual_body
+from tests.live import stop_process
 from tollgate.auth import service as auth
 from tollgate.config import Settings
 from tollgate.db import unit_of_work
@@ -81,12 +82,7 @@ def server(settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iter
                 time.sleep(0.1)
         yield Server(url, "127.0.0.1", port, log)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_process(process)
 
 
 def _token(server: Server, creds: auth.IssuedCredentials) -> str:
