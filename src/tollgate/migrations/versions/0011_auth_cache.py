@@ -19,9 +19,12 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE, not a batch (copy and drop) on SQLite: dropping api_client with foreign keys on
+# would delete every customer through ON DELETE CASCADE.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("api_client") as batch_op:
-        batch_op.add_column(sa.Column("disabled_at", tollgate.db.UTCDateTime(), nullable=True))
+    op.add_column("api_client", sa.Column("disabled_at", tollgate.db.UTCDateTime(), nullable=True))
     op.create_table(
         "auth_epoch",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -33,5 +36,4 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("auth_epoch")
-    with op.batch_alter_table("api_client") as batch_op:
-        batch_op.drop_column("disabled_at")
+    op.execute("ALTER TABLE api_client DROP COLUMN disabled_at")
