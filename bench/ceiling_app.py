@@ -32,7 +32,10 @@ SYNC_PATH = "/bench/ceiling-sync/{customer_id}"
 
 
 class NoDatabase:
-    """Stands in for the runtime; the ceiling's routes never touch it."""
+    """Stands in for the runtime; the ceiling's routes never touch it (the app reads its settings)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
 
 def _body() -> bytes:
@@ -45,7 +48,8 @@ def _body() -> bytes:
 
 def create_app() -> FastAPI:
     body = _body()
-    app = create_tollgate_app(Settings(), runtime=cast(Runtime, NoDatabase()))
+    settings = Settings()
+    app = create_tollgate_app(settings, runtime=cast(Runtime, NoDatabase(settings)))
     ceiling = APIRouter()
 
     @ceiling.get(ASYNC_PATH)

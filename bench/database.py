@@ -108,7 +108,8 @@ def base_env(url: str, storage: Path) -> dict[str, str]:
             "TOLLGATE_STORAGE_DIR": str(storage),
             "TOLLGATE_MODE": "sandbox",
             "TOLLGATE_KEY_FILE": str(key_file()),
-            "PYTHONPATH": str(ROOT),
+            # The source tree the bench belongs to, even where the installed package is another one's.
+            "PYTHONPATH": f"{ROOT / 'src'}:{ROOT}",
         }
     )
     return env

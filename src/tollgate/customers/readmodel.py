@@ -25,10 +25,10 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import orjson
-from sqlalchemy import Text, bindparam, delete, event, select, type_coerce
+from sqlalchemy import Table, Text, bindparam, delete, event, select, type_coerce
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction, selectinload
@@ -46,6 +46,12 @@ ITEM_PURPOSE = "customer_view.item"
 # string in JSON, so these bytes cannot occur inside a value and the first match is the key.
 _URL_KEY = b'"tos_policies_url":"'
 _CHANGED = "tollgate.readmodel.changed"
+# Customers created in this transaction whose RFIs it has not written: they have none, no query needed.
+_FRESH = "tollgate.readmodel.fresh"
+_RFIS_WRITTEN = "tollgate.readmodel.rfis_written"
+# The changed Customer objects themselves: the identity map keeps clean objects only weakly, and one
+# that the code changing it has let go of would have to be loaded again at commit.
+_HELD = "tollgate.readmodel.held"
 _BATCH = 500
 
 
@@ -90,9 +96,10 @@ def _load(session: Session, ids: Sequence[uuid.UUID]) -> list[Customer]:
     (with their parties) in one query."""
     found: list[Customer] = []
     missing: list[uuid.UUID] = []
+    kept: dict[uuid.UUID, Customer] = session.info.get(_HELD, {})
     for customer_id in ids:
-        held = session.identity_map.get(identity_key(Customer, customer_id))
-        if isinstance(held, Customer):
+        held = kept.get(customer_id) or session.identity_map.get(identity_key(Customer, customer_id))
+        if isinstance(held, Customer) and held in session:
             found.append(held)
         else:
             missing.append(customer_id)
@@ -105,29 +112,35 @@ def _load(session: Session, ids: Sequence[uuid.UUID]) -> list[Customer]:
 _UPSERT_COLUMNS = ("detail", "detail_splice", "item", "item_splice")
 
 
+_VIEW = cast(Table, CustomerView.__table__)
+
+
 def _upsert(dialect: str) -> Any:
+    # On the table, run on the session's connection: Core's executemany, not the ORM's bulk machinery.
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = insert(CustomerView)
+    stmt = insert(_VIEW)
     return stmt.on_conflict_do_update(
-        index_elements=[CustomerView.customer_id], set_={c: stmt.excluded[c] for c in _UPSERT_COLUMNS}
+        index_elements=[_VIEW.c.customer_id], set_={c: stmt.excluded[c] for c in _UPSERT_COLUMNS}
     )
 
 
 _UPSERTS = {name: _upsert(name) for name in ("postgresql", "sqlite")}
 
 
-def write(session: Session, customer_ids: Iterable[uuid.UUID]) -> int:
+def write(
+    session: Session, customer_ids: Iterable[uuid.UUID], *, without_rfis: frozenset[uuid.UUID] = frozenset()
+) -> int:
     """Render and store the bodies of ``customer_ids`` (in batches); returns how many were written. Ids of
-    customers that no longer exist lose their views."""
+    customers that no longer exist lose their views; ``without_rfis`` are known to have no RFI."""
     written = 0
     ids = iter(customer_ids)
     upsert = _UPSERTS[session.get_bind().dialect.name]
     while batch := list(itertools.islice(ids, _BATCH)):
         customers = _load(session, batch)
-        open_rfis = rfi.open_rfis_for(session, (c.id for c in customers))
+        open_rfis = rfi.open_rfis_for(session, (c.id for c in customers if c.id not in without_rfis))
         rows = []
         for customer in customers:
-            bodies = render(customer, open_rfis[customer.id])
+            bodies = render(customer, open_rfis.get(customer.id, ()))
             rows.append(
                 {
                     "customer_id": customer.id,
@@ -142,9 +155,9 @@ def write(session: Session, customer_ids: Iterable[uuid.UUID]) -> int:
             )
         gone = set(batch) - {c.id for c in customers}
         if gone:
-            session.execute(delete(CustomerView).where(CustomerView.customer_id.in_(gone)))
+            session.connection().execute(delete(_VIEW).where(_VIEW.c.customer_id.in_(gone)))
         if rows:
-            session.execute(upsert, rows)
+            session.connection().execute(upsert, rows)
         written += len(rows)
     return written
 
@@ -190,10 +203,20 @@ def _owner(obj: object) -> uuid.UUID | None:
 
 
 def _before_flush(session: Session, _flush: UOWTransaction, _instances: object) -> None:
-    owners = {_owner(obj) for obj in itertools.chain(session.new, session.dirty, session.deleted)}
-    owners.discard(None)
+    owners: set[uuid.UUID] = set()
+    for obj in itertools.chain(session.new, session.dirty, session.deleted):
+        owner = _owner(obj)
+        if owner is None:
+            continue
+        owners.add(owner)
+        if isinstance(obj, Customer):
+            session.info.setdefault(_HELD, {})[owner] = obj
+            if obj in session.new:
+                session.info.setdefault(_FRESH, set()).add(owner)
+        elif isinstance(obj, Rfi):
+            session.info.setdefault(_RFIS_WRITTEN, set()).add(owner)
     if owners:
-        _noted(session).update(o for o in owners if o is not None)
+        _noted(session).update(owners)
 
 
 _OWNER_KEY: dict[type, str] = {Customer: "id", AssociatedParty: "customer_id", Rfi: "customer_id"}
@@ -218,6 +241,8 @@ def _on_execute(state: ORMExecuteState) -> None:
             " change existing rows through ORM objects"
         )
     _noted(state.session).update(owners)
+    if mapper is not None and mapper.class_ is Rfi:
+        state.session.info.setdefault(_RFIS_WRITTEN, set()).update(owners)
 
 
 def _before_commit(session: Session) -> None:
@@ -225,13 +250,15 @@ def _before_commit(session: Session) -> None:
         return
     session.flush()
     noted = session.info.pop(_CHANGED, None)
+    fresh = session.info.pop(_FRESH, set()) - session.info.pop(_RFIS_WRITTEN, set())
     if noted:
-        write(session, sorted(noted))
+        write(session, sorted(noted), without_rfis=frozenset(fresh))
 
 
 def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
     if transaction.parent is None:
-        session.info.pop(_CHANGED, None)
+        for key in (_CHANGED, _FRESH, _RFIS_WRITTEN, _HELD):
+            session.info.pop(key, None)
 
 
 event.listen(Session, "before_flush", _before_flush)
@@ -242,24 +269,25 @@ event.listen(Session, "after_transaction_end", _after_transaction_end)
 
 # ---------------------------------------------------------------------------------------------- reading
 
-_DETAIL = select(type_coerce(CustomerView.detail, Text()), CustomerView.detail_splice).where(
-    CustomerView.customer_id == bindparam("customer_id"), CustomerView.client_pk == bindparam("client_pk")
+# Core statements on the table, run on the session's connection: no ORM compile or loading step.
+_DETAIL = select(type_coerce(_VIEW.c.detail, Text()), _VIEW.c.detail_splice).where(
+    _VIEW.c.customer_id == bindparam("customer_id"), _VIEW.c.client_pk == bindparam("client_pk")
 )
 _PAGE = (
-    select(type_coerce(CustomerView.item, Text()), CustomerView.item_splice)
+    select(type_coerce(_VIEW.c.item, Text()), _VIEW.c.item_splice)
     .where(
-        CustomerView.client_pk == bindparam("client_pk"),
-        CustomerView.type == bindparam("kind"),
-        CustomerView.seq <= bindparam("hi"),
-        CustomerView.seq >= bindparam("lo"),
+        _VIEW.c.client_pk == bindparam("client_pk"),
+        _VIEW.c.type == bindparam("kind"),
+        _VIEW.c.seq <= bindparam("hi"),
+        _VIEW.c.seq >= bindparam("lo"),
     )
-    .order_by(CustomerView.seq.desc())
+    .order_by(_VIEW.c.seq.desc())
 )
 
 
 def detail(session: Session, client_pk: uuid.UUID, customer_id: uuid.UUID, base_url: str) -> bytes | None:
     """``{"data": <detail>}`` of the caller's customer, as stored; None: no such customer of theirs."""
-    row = session.execute(_DETAIL, {"customer_id": customer_id, "client_pk": client_pk}).first()
+    row = session.connection().execute(_DETAIL, {"customer_id": customer_id, "client_pk": client_pk}).first()
     if row is None:
         return None
     body = keyring_of(session.get_bind().dialect).open(row[0], DETAIL_PURPOSE)
@@ -271,7 +299,7 @@ def items(
 ) -> list[bytes]:
     """The list items of customers with ``lo <= seq <= hi``, newest first, as stored."""
     keyring = keyring_of(session.get_bind().dialect)
-    rows = session.execute(_PAGE, {"client_pk": client_pk, "kind": kind, "hi": hi, "lo": lo})
+    rows = session.connection().execute(_PAGE, {"client_pk": client_pk, "kind": kind, "hi": hi, "lo": lo})
     return [splice(keyring.open(token, ITEM_PURPOSE), at, base_url) for token, at in rows]
 
 
