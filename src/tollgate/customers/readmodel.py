@@ -28,7 +28,7 @@ from functools import lru_cache
 from typing import Any, cast
 
 import orjson
-from sqlalchemy import Table, Text, bindparam, delete, event, select, type_coerce
+from sqlalchemy import Table, Text, Uuid, bindparam, delete, event, select, type_coerce
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session, SessionTransaction, UOWTransaction, selectinload
@@ -271,12 +271,13 @@ event.listen(Session, "after_transaction_end", _after_transaction_end)
 
 # Core statements on the table, run on the session's connection: no ORM compile or loading step.
 _DETAIL = select(type_coerce(_VIEW.c.detail, Text()), _VIEW.c.detail_splice).where(
-    _VIEW.c.customer_id == bindparam("customer_id"), _VIEW.c.client_pk == bindparam("client_pk")
+    _VIEW.c.customer_id == bindparam("customer_id", type_=Uuid),
+    _VIEW.c.client_pk == bindparam("client_pk", type_=Uuid),
 )
 _PAGE = (
     select(type_coerce(_VIEW.c.item, Text()), _VIEW.c.item_splice)
     .where(
-        _VIEW.c.client_pk == bindparam("client_pk"),
+        _VIEW.c.client_pk == bindparam("client_pk", type_=Uuid),
         _VIEW.c.type == bindparam("kind"),
         _VIEW.c.seq <= bindparam("hi"),
         _VIEW.c.seq >= bindparam("lo"),
