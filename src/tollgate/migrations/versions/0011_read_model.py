@@ -5,7 +5,7 @@ renderer of the release that runs it (``customers.readmodel``), sealed with the 
 revision that changes what a body shows fills the table again the same way (``readmodel.rebuild``).
 
 Revision ID: 0011_read_model
-Revises: 0012
+Revises: 0010_event_number
 Create Date: 2026-12-01 22:50:00
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from tollgate.kit.crypto import Keyring, attach
 
 revision: str = "0011_read_model"
-down_revision: str | None = "0012"
+down_revision: str | None = "0010_event_number"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
