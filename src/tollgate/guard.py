@@ -94,6 +94,7 @@ _Table = list[tuple[re.Pattern[str], frozenset[str], _RouteRules]]
 def _route_table(routes: list[Any], settings: Settings) -> _Table:
     """(path pattern, methods, rules) of every API route that takes a body."""
     from tollgate.auth.deps import signed_token
+    from tollgate.sandbox.router import sandbox_only
 
     table: _Table = []
     for context in iter_route_contexts(routes):
@@ -101,6 +102,8 @@ def _route_table(routes: list[Any], settings: Settings) -> _Table:
         methods = frozenset(context.methods or ()) & _BODY_METHODS
         if not isinstance(route, APIRoute) or not methods or context.path is None:
             continue
+        if not settings.sandbox and _uses(route.dependant, sandbox_only):
+            continue  # in live mode the sandbox does not exist: its 404 comes before any 401
         endpoint = route.endpoint
         limit = getattr(endpoint, "__tollgate_body_limit__", None)
         rules = _RouteRules(

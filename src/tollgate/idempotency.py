@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index, String, Uuid, delete, select
+from sqlalchemy import Index, String, UniqueConstraint, Uuid, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -33,10 +33,15 @@ DONE = "done"
 
 class IdempotencyKey(Base):
     __tablename__ = "idempotency_key"
-    __table_args__ = (Index("ix_idempotency_key_created_at", "created_at"),)
+    __table_args__ = (
+        UniqueConstraint("client_pk", "key", name="uq_idempotency_key_client_pk_key"),
+        Index("ix_idempotency_key_created_at", "created_at"),
+    )
 
-    client_pk: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
-    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH), primary_key=True)
+    # A key of its own: sealed columns are re-sealed row by row by their primary key (cli/keys.py).
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    client_pk: Mapped[uuid.UUID] = mapped_column(Uuid)
+    key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH))
     fingerprint: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16))
     response: Mapped[dict[str, Any] | None] = mapped_column(
@@ -101,7 +106,14 @@ def begin(session: Session, client_pk: uuid.UUID, key: str, print_: str, now: da
     )
     inserted = session.execute(
         insert(IdempotencyKey)
-        .values(client_pk=client_pk, key=key, fingerprint=print_, state=IN_PROGRESS, created_at=now)
+        .values(
+            id=uuid.uuid4(),
+            client_pk=client_pk,
+            key=key,
+            fingerprint=print_,
+            state=IN_PROGRESS,
+            created_at=now,
+        )
         .on_conflict_do_nothing(index_elements=["client_pk", "key"])
         .returning(IdempotencyKey.key)
     ).first()
@@ -121,7 +133,9 @@ def begin(session: Session, client_pk: uuid.UUID, key: str, print_: str, now: da
 
 def finish(session: Session, client_pk: uuid.UUID, key: str, stored: Stored | None) -> None:
     """Keep the response (``None``: forget the key, so the request may be tried again)."""
-    row = session.get(IdempotencyKey, (client_pk, key))
+    row = session.scalars(
+        select(IdempotencyKey).where(IdempotencyKey.client_pk == client_pk, IdempotencyKey.key == key)
+    ).one_or_none()
     if row is None:
         return
     if stored is None:
