@@ -60,6 +60,7 @@ BENCH_ARGS ?= --profile detail,list-512,create-individual
 bench: $(STAMP) bench-deps
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 	$(BIN)/python -m bench.checks_latency
+	$(BIN)/python -m bench.login_flood
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
