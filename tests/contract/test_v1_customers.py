@@ -60,6 +60,8 @@ def test_v1_individual_validation_names_every_field_in_one_answer(api, auth_head
         "basic_info.dob",
         "financial_profile.occupation_id",
         "basic_info.tin",
+        # A rule on a section that did validate, in the same answer as the schema's errors.
+        "address.state",
     }
 
 
@@ -106,7 +108,14 @@ def test_v1_business_rules(api, auth_headers):
     r = api.post("/v1/customers/business", json=body, headers=auth_headers)
     assert r.status_code == 422, r.text
     errors = {k for e in r.json()["errors"] for k in e}
-    assert "financial_profile.third_party_fund_usage" in errors
+    # One answer: the schema's error and the rules of every section that did validate (the financial
+    # profile's own rules wait for its schema error to be fixed).
+    assert errors == {
+        "financial_profile.third_party_fund_usage",
+        "basic_info.tax_id",
+        "associated_parties",
+        "addresses.physical_address",
+    }
     body["financial_profile"]["third_party_fund_usage"] = False
     r = api.post("/v1/customers/business", json=body, headers=auth_headers)
     assert r.status_code == 422, r.text

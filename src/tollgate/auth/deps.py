@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.dependencies.models import Dependant
@@ -15,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from tollgate.auth.cache import cache_for
 from tollgate.auth.service import AccessClaims, Caller, authenticate
 from tollgate.db import unit_of_work
-from tollgate.errors import AuthenticationFailed
+from tollgate.errors import AuthenticationFailed, RuleCheck, TollgateError
 from tollgate.runtime import Runtime, RuntimeDep, SessionDep
 
 _bearer = HTTPBearer(
@@ -97,3 +98,17 @@ async def client_now(request: Request) -> datetime:
     signed = await signed_token(request, await _bearer(request))
     runtime: Runtime = request.app.state.runtime
     return await run_in_threadpool(runtime.now_for, signed.claims.client_pk)
+
+
+def beside_schema(check: Callable[[Any, date], list[tuple[str, str]]]) -> RuleCheck:
+    """``check(body, today)`` on a body the schema refused, today on the caller's clock: an endpoint's
+    rules for ``errors.checks_beside_schema``."""
+
+    async def rules(request: Request, raw: Any) -> list[tuple[str, str]]:
+        try:
+            today = (await client_now(request)).date()
+        except TollgateError:
+            return []
+        return await run_in_threadpool(check, raw, today)
+
+    return rules

@@ -1,21 +1,17 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
-from tollgate.auth.deps import Principal, client_now
+from tollgate.auth.deps import Principal, beside_schema
 from tollgate.auth.service import Caller
 from tollgate.customers import business_rules, capabilities, present, readmodel, service
 from tollgate.customers.business_schemas import BusinessCustomerCreate
 from tollgate.customers.enums import CustomerType
-from tollgate.customers.rules import Errors
 from tollgate.customers.schemas import (
     CapabilitiesRead,
     CreatedIds,
@@ -24,7 +20,7 @@ from tollgate.customers.schemas import (
     IndividualCreated,
     IndividualCustomerCreate,
 )
-from tollgate.errors import Dialect, RuleCheck, TollgateError, checks_beside_schema, speaks
+from tollgate.errors import Dialect, checks_beside_schema, speaks
 from tollgate.handler import one_thread
 from tollgate.http_docs import (
     AUTH_401,
@@ -44,19 +40,6 @@ from tollgate.verification.transitions import Actor
 router = APIRouter(tags=["Customers"])
 
 
-def _beside_schema(check: Callable[[Any, date], Errors]) -> RuleCheck:
-    """``check(body, today)`` on a body the schema refused, today on the caller's clock."""
-
-    async def rules(request: Request, raw: Any) -> Errors:
-        try:
-            today = (await client_now(request)).date()
-        except TollgateError:
-            return []
-        return await run_in_threadpool(check, raw, today)
-
-    return rules
-
-
 def _work(runtime: Runtime, session: Session, caller: Caller) -> UnitOfWork:
     return runtime.work(session, Actor("api_client", caller.client_id), caller.id)
 
@@ -69,7 +52,7 @@ def _work(runtime: Runtime, session: Session, caller: Caller) -> UnitOfWork:
     ),
 )
 @speaks(Dialect.STANDARD)
-@checks_beside_schema(_beside_schema(service.individual_rules_beside_schema))
+@checks_beside_schema(beside_schema(service.individual_rules_beside_schema))
 @one_thread
 def create_individual(
     body: IndividualCustomerCreate, caller: Principal, runtime: RuntimeDep, session: SessionDep
@@ -93,7 +76,7 @@ def create_individual(
     ),
 )
 @speaks(Dialect.FIELD_MAP)
-@checks_beside_schema(_beside_schema(business_rules.check_partial))
+@checks_beside_schema(beside_schema(business_rules.check_partial))
 @one_thread
 def create_business(
     body: BusinessCustomerCreate, caller: Principal, runtime: RuntimeDep, session: SessionDep

@@ -28,6 +28,7 @@ from tollgate.customers.rules import (
     check_phone_country,
     check_postal_code,
     check_subdivision,
+    validated_fields,
 )
 from tollgate.customers.service import check_reliance, new_customer
 from tollgate.customers.v1_schemas import V1Address, V1BusinessCreate, V1IndividualCreate, V1Party
@@ -52,24 +53,41 @@ def _known(errors: Errors, path: str, value: int, known: dict[int, str], endpoin
 
 
 def individual_rule_errors(body: V1IndividualCreate, today: date) -> Errors:
+    return _individual(body.basic_info, body.address, body.financial_profile, today)
+
+
+def individual_rules_beside_schema(raw: object, today: date) -> Errors:
+    """The V1 individual create's rules on a body the schema refused, each on the sections that did
+    validate, so one answer names the schema's errors and the rules' together."""
+    valid = validated_fields(V1IndividualCreate, raw)
+    return _individual(valid.get("basic_info"), valid.get("address"), valid.get("financial_profile"), today)
+
+
+def _individual(info: Any, address: V1Address | None, fin: Any, today: date) -> Errors:
     errors: Errors = []
-    info, fin = body.basic_info, body.financial_profile
-    check_age(errors, "basic_info.dob", info.dob, today)
-    check_phone_country(errors, "basic_info.phone", info.phone, info.country_of_residence)
-    _address(errors, "address", body.address)
-    kind = CatalogueType.INDIVIDUAL
-    path = "financial_profile"
-    _known(errors, f"{path}.occupation_id", fin.occupation_id, catalogue.occupations(), "/v1/occupations")
-    _known(
-        errors,
-        f"{path}.source_of_fund_id",
-        fin.source_of_fund_id,
-        catalogue.sources_of_funds(kind),
-        "/v1/source-of-funds?type=INDIVIDUAL",
-    )
-    _known(
-        errors, f"{path}.purpose_id", fin.purpose_id, catalogue.purposes(kind), "/v1/purposes?type=INDIVIDUAL"
-    )
+    if info is not None:
+        check_age(errors, "basic_info.dob", info.dob, today)
+        check_phone_country(errors, "basic_info.phone", info.phone, info.country_of_residence)
+    if address is not None:
+        _address(errors, "address", address)
+    if fin is not None:
+        kind = CatalogueType.INDIVIDUAL
+        path = "financial_profile"
+        _known(errors, f"{path}.occupation_id", fin.occupation_id, catalogue.occupations(), "/v1/occupations")
+        _known(
+            errors,
+            f"{path}.source_of_fund_id",
+            fin.source_of_fund_id,
+            catalogue.sources_of_funds(kind),
+            "/v1/source-of-funds?type=INDIVIDUAL",
+        )
+        _known(
+            errors,
+            f"{path}.purpose_id",
+            fin.purpose_id,
+            catalogue.purposes(kind),
+            "/v1/purposes?type=INDIVIDUAL",
+        )
     return merged(errors)
 
 
@@ -101,49 +119,72 @@ def _parties(errors: Errors, parties: Sequence[V1Party], today: date) -> None:
 
 
 def business_rule_errors(body: V1BusinessCreate, today: date) -> Errors:
+    return _business(body.basic_info, body.financial_profile, body.addresses, body.associated_parties, today)
+
+
+def business_rules_beside_schema(raw: object, today: date) -> Errors:
+    """The V1 business create's rules on a body the schema refused, each on the sections it needs that
+    did validate (the parties' rules when the whole list did)."""
+    valid = validated_fields(V1BusinessCreate, raw)
+    return _business(
+        valid.get("basic_info"),
+        valid.get("financial_profile"),
+        valid.get("addresses"),
+        valid.get("associated_parties"),
+        today,
+    )
+
+
+def _business(info: Any, fin: Any, addresses: Any, parties: Sequence[V1Party] | None, today: date) -> Errors:
     errors: Errors = []
-    info, fin, addresses = body.basic_info, body.financial_profile, body.addresses
-    countries = {info.country_of_incorporation, addresses.incorporated_address.country}
-    if addresses.physical_address is not None:
-        countries.add(addresses.physical_address.country)
-    regions = catalogue.phone_region_alpha3(info.phone)
-    if regions and not regions & countries:
-        errors.append(
-            (
-                "basic_info.phone",
-                "Phone country code must match the country of incorporation or of the business's address",
+    if info is not None and addresses is not None:
+        countries = {info.country_of_incorporation, addresses.incorporated_address.country}
+        if addresses.physical_address is not None:
+            countries.add(addresses.physical_address.country)
+        regions = catalogue.phone_region_alpha3(info.phone)
+        if regions and not regions & countries:
+            errors.append(
+                (
+                    "basic_info.phone",
+                    "Phone country code must match the country of incorporation or of the business's address",
+                )
             )
+    if info is not None:
+        check_not_future(errors, "basic_info.incorporation_date", info.incorporation_date, today)
+        if info.country_of_incorporation == "USA" and not ein.is_valid(info.tax_id):
+            errors.append(("basic_info.tax_id", "Must be an EIN (NN-NNNNNNN) for a USA business"))
+    if fin is not None:
+        kind = CatalogueType.BUSINESS
+        path = "financial_profile"
+        purposes = catalogue.purposes(kind)
+        if fin.purpose_id not in purposes:
+            errors.append((f"{path}.purpose_id", "Unknown id; see GET /v1/purposes?type=BUSINESS"))
+        elif catalogue.is_other_purpose(kind, fin.purpose_id) and not (fin.other_purpose or "").strip():
+            errors.append((f"{path}.other_purpose", "Required when the purpose is Other"))
+        _known(
+            errors,
+            f"{path}.business_industry_id",
+            fin.business_industry_id,
+            catalogue.industries(),
+            "/v1/industries",
         )
-    check_not_future(errors, "basic_info.incorporation_date", info.incorporation_date, today)
-    if info.country_of_incorporation == "USA" and not ein.is_valid(info.tax_id):
-        errors.append(("basic_info.tax_id", "Must be an EIN (NN-NNNNNNN) for a USA business"))
-    kind = CatalogueType.BUSINESS
-    path = "financial_profile"
-    purposes = catalogue.purposes(kind)
-    if fin.purpose_id not in purposes:
-        errors.append((f"{path}.purpose_id", "Unknown id; see GET /v1/purposes?type=BUSINESS"))
-    elif catalogue.is_other_purpose(kind, fin.purpose_id) and not (fin.other_purpose or "").strip():
-        errors.append((f"{path}.other_purpose", "Required when the purpose is Other"))
-    _known(
-        errors,
-        f"{path}.business_industry_id",
-        fin.business_industry_id,
-        catalogue.industries(),
-        "/v1/industries",
-    )
-    _known(
-        errors,
-        f"{path}.source_of_fund_id",
-        fin.source_of_fund_id,
-        catalogue.sources_of_funds(kind),
-        "/v1/source-of-funds?type=BUSINESS",
-    )
-    _address(errors, "addresses.incorporated_address", addresses.incorporated_address)
-    if addresses.physical_address is not None:
-        _address(errors, "addresses.physical_address", addresses.physical_address)
-    elif not addresses.is_incorporated_address_same:
-        errors.append(("addresses.physical_address", "Required when is_incorporated_address_same is false"))
-    _parties(errors, body.associated_parties, today)
+        _known(
+            errors,
+            f"{path}.source_of_fund_id",
+            fin.source_of_fund_id,
+            catalogue.sources_of_funds(kind),
+            "/v1/source-of-funds?type=BUSINESS",
+        )
+    if addresses is not None:
+        _address(errors, "addresses.incorporated_address", addresses.incorporated_address)
+        if addresses.physical_address is not None:
+            _address(errors, "addresses.physical_address", addresses.physical_address)
+        elif not addresses.is_incorporated_address_same:
+            errors.append(
+                ("addresses.physical_address", "Required when is_incorporated_address_same is false")
+            )
+    if parties is not None:
+        _parties(errors, parties, today)
     return merged(errors)
 
 

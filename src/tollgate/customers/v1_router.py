@@ -10,13 +10,13 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 from sqlalchemy.orm import Session
 
-from tollgate.auth.deps import Principal
+from tollgate.auth.deps import Principal, beside_schema
 from tollgate.auth.service import Caller
 from tollgate.customers import capabilities, present, readmodel, service, v1
 from tollgate.customers.enums import CustomerType
 from tollgate.customers.schemas import CustomerDetailV1Read, CustomerListRead, IndividualCreated
 from tollgate.customers.v1_schemas import V1BusinessCreate, V1IndividualCreate
-from tollgate.errors import Dialect, NotFound, speaks
+from tollgate.errors import Dialect, NotFound, checks_beside_schema, speaks
 from tollgate.handler import one_thread
 from tollgate.http_docs import (
     AUTH_401,
@@ -55,6 +55,7 @@ def _ok_with_deprecation(model: type, successor: str) -> dict[int | str, dict[st
     responses=responses(AUTH_401, VALIDATION_422, LOCKED_423),
 )
 @speaks(Dialect.STANDARD)
+@checks_beside_schema(beside_schema(v1.individual_rules_beside_schema))
 @one_thread
 def create_individual_v1(
     body: V1IndividualCreate, caller: Principal, runtime: RuntimeDep, session: SessionDep
@@ -77,6 +78,7 @@ def create_individual_v1(
     },
 )
 @speaks(Dialect.STANDARD)
+@checks_beside_schema(beside_schema(v1.business_rules_beside_schema))
 @one_thread
 def create_business_v1(
     body: V1BusinessCreate, caller: Principal, runtime: RuntimeDep, session: SessionDep
