@@ -135,7 +135,8 @@ def seed(url: str, size: int, keyring: Keyring, settings: Settings) -> tuple[str
     with runtime.engine.begin() as conn:
         conn.execute(text("ANALYZE"))
     runtime.engine.dispose()
-    return target_tax, "olga ivanova"
+    # Customers whose number ends in 56 are individuals named Pedro Ivanova<n>: one in a hundred.
+    return target_tax, "pedro ivanova"
 
 
 def timed(client: httpx.Client, url: str, rounds: int) -> tuple[float, float, int]:

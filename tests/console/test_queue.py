@@ -7,9 +7,11 @@ import re
 import uuid
 from datetime import timedelta
 
+from sqlalchemy import select, text
+
 from tests.console.helpers import client_pk, make_operator, signed_in
 from tests.journeys import reach
-from tollgate.console import assignment
+from tollgate.console import assignment, queue
 from tollgate.customers.models import Customer
 from tollgate.db import unit_of_work
 from tollgate.verification import operators as ops
@@ -161,3 +163,36 @@ def test_docs_work_offline(api):
     assert api.get("/static/vendor/../../router.py").status_code == 404
     assert api.get("/static/vendor/nothing.js").status_code == 404
     assert api.get("/redoc").status_code == 404
+
+
+def test_a_name_search_matches_prefixes_exactly_and_reads_the_name_indexes(api, auth_headers, runtime):
+    person = reach(api, auth_headers, runtime, "REVIEWING")
+    make_operator(runtime, "alice")
+    signed_in(api, "alice")
+
+    def found(q: str) -> list[str]:
+        return _ids(api.get("/console/queue", params={"q": q}).text)
+
+    assert found("do") == [person]  # Doe
+    assert found("jo%n") == [] and found("j_hn") == []  # LIKE's wildcards are the characters themselves
+    assert found("johna") == []
+    assert found("\U0010ffff") == []  # no character comes after the last one: the range stays open
+
+    if runtime.engine.dialect.name != "sqlite":
+        return  # PostgreSQL's planner chooses by table statistics; SQLite's plan shows the index as is
+    with unit_of_work(runtime.read_sessions) as session:
+        _, condition = queue._search(
+            session, runtime.keyring, ops.OperatorIdentity(uuid.uuid4(), "alice"), "john"
+        )
+        sql = (
+            select(Customer.id)
+            .where(condition)
+            .compile(runtime.engine, compile_kwargs={"literal_binds": True})
+        )
+        plan = " ".join(str(row[-1]) for row in session.execute(text(f"EXPLAIN QUERY PLAN {sql}")))
+    for index in (
+        "ix_customer_first_name_lower",
+        "ix_customer_last_name_lower",
+        "ix_customer_business_name_lower",
+    ):
+        assert index in plan, plan

@@ -14,7 +14,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy import Select, and_, exists, func, or_, select, true, tuple_
 from sqlalchemy.orm import Session
 
 from tollgate.auth.models import ApiClient
@@ -123,12 +123,22 @@ def _search(session: Session, keyring: Keyring, op: OperatorIdentity, q: str) ->
         return "tax id or document number", Customer.id.in_(ids)
     name_terms = []
     for word in q.split()[:4]:
-        pattern = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").lower() + "%"
+        prefix = word.lower()
+        pattern = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        # A range on the lower-cased name reads the name's index (a LIKE on an expression cannot, on
+        # SQLite); the LIKE keeps the match exact whatever the database's collation.
+        last = ord(prefix[-1])
+        after = prefix[:-1] + chr(last + 1) if last < 0x10FFFF else None
         name_terms.append(
             or_(
-                func.lower(Customer.first_name).like(pattern, escape="\\"),
-                func.lower(Customer.last_name).like(pattern, escape="\\"),
-                func.lower(Customer.business_name).like(pattern, escape="\\"),
+                *(
+                    and_(
+                        func.lower(column) >= prefix,
+                        func.lower(column) < after if after is not None else true(),
+                        func.lower(column).like(pattern, escape="\\"),
+                    )
+                    for column in (Customer.first_name, Customer.last_name, Customer.business_name)
+                )
             )
         )
     by_name = and_(*name_terms)

@@ -31,6 +31,10 @@ class Customer(Base):
         Index("ix_customer_status_waiting", "status", "last_status_updated_at", "id"),
         # The console's search by email, in any case.
         Index("ix_customer_email_lower", func.lower(text("email"))),
+        # The console's search by name: a prefix of each word, as a range on the lower-cased names.
+        Index("ix_customer_first_name_lower", func.lower(text("first_name"))),
+        Index("ix_customer_last_name_lower", func.lower(text("last_name"))),
+        Index("ix_customer_business_name_lower", func.lower(text("business_name"))),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True)
