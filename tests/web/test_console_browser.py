@@ -105,6 +105,16 @@ def test_an_admin_adds_a_reviewer_who_finds_a_case_in_the_queue(
     assert axe_violations(page) == []
     shoot(page, "console-queue", tmp_path)
 
+    # The pages around the queue: the operator's own account, and a message page (an unknown case).
+    page.goto("/console/account")
+    expect(page.get_by_role("heading", name="Account")).to_be_visible()
+    assert axe_violations(page) == []
+    shoot(page, "console-account", tmp_path)
+    page.goto("/console/cases/00000000-0000-4000-8000-000000000000")
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    assert axe_violations(page) == []
+    page.goto("/console/queue")
+
     page.get_by_label("Search").fill("X1234567")  # a passport number: found through its blind index
     page.get_by_role("button", name="Apply").click()
     expect(rows).to_have_count(1)
