@@ -16,38 +16,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.factories import individual_body
 from tollgate.testing.server import free_port, stop, wait_until_up
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCE = REPO / "src" / "tollgate"
-
-JOHN_DOE = {
-    "verification_type": "STANDARD",
-    "basic_info": {
-        "first_name": "John",
-        "last_name": "Doe",
-        "dob": "1990-04-15",
-        "email": "john.doe@example.com",
-        "phone": "+14155551234",
-        "country_of_residence": "USA",
-        "primary_nationality": "USA",
-        "tax_info": [{"country_code": "USA", "document_type": "SSN", "document_id": "123-45-6789"}],
-    },
-    "address": {
-        "street_line_1": "123 Market Street",
-        "city": "San Francisco",
-        "subdivision_code": "US-CA",
-        "postal_code": "94103",
-        "country": "USA",
-    },
-    "financial_profile": {
-        "employment_status": "EMPLOYED",
-        "occupation_id": 1,
-        "purpose_id": 1,
-        "source_of_fund_ids": [1],
-        "monthly_volume_usd": 5000,
-    },
-}
 
 
 def _run(*args: str | Path, **kwargs: object) -> subprocess.CompletedProcess[str]:
@@ -153,7 +126,7 @@ def test_installed_package_migrates_serves_and_answers_the_quick_start(
         token = http.post("/v1/oauth/token", json=creds)
         assert token.status_code == 200, token.text
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
-        john = http.post("/v2/customers/individual", json=JOHN_DOE, headers=headers)
+        john = http.post("/v2/customers/individual", json=individual_body(), headers=headers)
         assert john.status_code == 200, john.text
         john_id = john.json()["data"]["customer_id"]
         business = json.loads((REPO / "docs" / "examples" / "business.json").read_text())
